@@ -1,0 +1,39 @@
+# Each target does its own set-up; a second run reuses what is installed.
+SHELL := /bin/bash
+PY := .venv/bin/python
+UV_VERSION := 0.13.9
+EVENTS ?= 200000
+
+.PHONY: demo test setup jars lint lock bench clean
+
+demo: setup  ## generate sample data and run the whole batch analysis
+	$(PY) runners/demo.py --events $(EVENTS)
+
+test: setup  ## lint and run the test suite
+	$(PY) -m pytest
+
+setup: .venv/.installed build/jars/.fetched
+
+.venv/.installed: requirements.lock
+	test -x .venv/bin/python || python3 -m venv .venv
+	.venv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+	touch $@
+
+jars build/jars/.fetched: runners/jars/pom.xml
+	mvn -q -B -f runners/jars/pom.xml dependency:copy-dependencies \
+	    -DoutputDirectory=$(CURDIR)/build/jars
+	touch build/jars/.fetched
+
+lint: setup
+	.venv/bin/ruff check runners udfs dags tests benchmarks
+	.venv/bin/sqlfluff lint sql
+
+lock:  ## re-resolve requirements.in into requirements.lock
+	.venv/bin/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
+
+bench: setup  ## the batch benchmark at 1M and 10M events
+	$(PY) benchmarks/batch_benchmark.py --events 1000000 10000000
+
+clean:
+	rm -rf data

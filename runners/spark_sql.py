@@ -1,0 +1,296 @@
+"""Run Spark SQL files: `python runners/spark_sql.py FILE_OR_DIR [...]`.
+
+Each statement of a file runs in order. `${name}` variables take their values from the file's
+`-- @param` defaults, then the profile, then `--var name=value`. A query statement is printed as a
+table. Views named by `-- @output` are written to the lake (and with `publish`, to the warehouse);
+tables already in the lake are visible by name. Given a folder, every file runs in dependency
+order; given a file, the files it depends on run first unless --no-upstream is set.
+
+This module holds no business rule: the rules are the .sql files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runners import sqlscript
+from runners.profiles import Profile, ProfileError, load_profile, parse_assignments
+from runners.sqlscript import Directive, Script, ScriptError, Statement
+
+REPO = Path(__file__).resolve().parent.parent
+JAR_DIR = REPO / "build" / "jars"
+QUERY_WORDS = {"SELECT", "WITH", "VALUES", "FROM", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"}
+SPARK_DEFAULTS = {
+    "spark.app.name": "sqlplatform",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.adaptive.enabled": "true",
+    "spark.sql.adaptive.coalescePartitions.enabled": "true",
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.host": "127.0.0.1",
+    "spark.driver.bindAddress": "127.0.0.1",
+}
+
+
+@dataclass
+class RunOptions:
+    variables: dict[str, str] = field(default_factory=dict)
+    dry_run: bool = False
+    upstream: bool = True
+    publish: bool = True
+    show_rows: int = 20
+    echo: bool = True
+
+
+@dataclass
+class RunResult:
+    outputs: list[str] = field(default_factory=list)
+    published: list[str] = field(default_factory=list)
+    last_query: object | None = None  # the DataFrame of the last query statement
+    seconds: float = 0.0
+
+
+def collect_scripts(paths: Sequence[Path], upstream: bool) -> list[Script]:
+    """The scripts to run for the given files and folders, in dependency order."""
+    chosen: dict[Path, Script] = {}
+    for path in paths:
+        if path.is_dir():
+            files = sorted(path.glob("*.sql"))
+            if not files:
+                raise ScriptError(path, 0, "no .sql files in this folder")
+            for script in sqlscript.dependency_order([sqlscript.load(f) for f in files]):
+                chosen[script.path] = script
+        elif path.is_file():
+            siblings = [sqlscript.load(f) for f in sorted(path.parent.glob("*.sql"))]
+            target = next((s for s in siblings if s.path == path), None) or sqlscript.load(path)
+            for script in (sqlscript.upstream_of(target, siblings) if upstream else [target]):
+                chosen[script.path] = script
+        else:
+            raise ScriptError(path, 0, "no such file or folder")
+    return sqlscript.dependency_order(list(chosen.values()))
+
+
+def spark_conf(profile: Profile, master: str | None) -> dict[str, str]:
+    conf = dict(SPARK_DEFAULTS)
+    conf.update(profile.spark)
+    if master:
+        conf["spark.master"] = master
+    elif "PYSPARK_GATEWAY_PORT" in os.environ:  # under spark-submit, its --master wins
+        conf.pop("spark.master", None)
+    jars = sorted(str(j) for j in JAR_DIR.glob("*.jar"))
+    if jars:
+        conf["spark.jars"] = ",".join(jars)
+    return conf
+
+
+def start_spark(conf: dict[str, str]):
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+class SparkSqlRunner:
+    """Runs scripts in one Spark session; reusable across runs (tests keep one JVM)."""
+
+    def __init__(self, spark, profile_vars: dict[str, str] | None = None,
+                 warehouse_url: str | None = None):
+        self.spark = spark
+        self.profile_vars = dict(profile_vars or {})
+        self.warehouse_url = warehouse_url
+
+    def run(self, scripts: Iterable[Script], options: RunOptions) -> RunResult:
+        from runners.lake import Lake
+        from runners.warehouse import publish
+
+        started = time.monotonic()
+        result = RunResult()
+        scripts = list(scripts)
+        with tempfile.TemporaryDirectory(prefix="sqlplatform-dry-") as scratch:
+            base = {**self.profile_vars, **options.variables}
+            if options.dry_run:  # plan against the declared schemas: empty inputs, scratch lake
+                os.makedirs(f"{scratch}/events")
+                base.update(events_path=f"{scratch}/events", lake_path=f"{scratch}/lake")
+            lake = Lake(self.spark, self._lake_root(scripts, base))
+            self._register_lake_tables(lake)
+            to_publish: list[str] = []
+            for script in scripts:
+                values = {**script.params, **base}
+                self._run_script(script, values, lake, options, result)
+                to_publish += [o.table for o in script.outputs if o.publish]
+            url = base.get("warehouse_url", self.warehouse_url)
+            if to_publish and options.publish and url and not options.dry_run:
+                self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
+                publish(self.spark, lake, to_publish, url)
+                result.published = to_publish
+        result.seconds = time.monotonic() - started
+        return result
+
+    def _lake_root(self, scripts: list[Script], base: dict[str, str]) -> str:
+        if "lake_path" in base:
+            return base["lake_path"]
+        for script in scripts:
+            if "lake_path" in script.params:
+                return script.params["lake_path"]
+        return "data/lake"
+
+    def _register_lake_tables(self, lake) -> None:
+        for table in lake.tables():
+            lake.read(table).createOrReplaceTempView(table)
+
+    def _run_script(self, script: Script, values: dict[str, str], lake, options: RunOptions,
+                    result: RunResult) -> None:
+        self._say(options, f"-- {script.path}")
+        pending = {o.table.lower(): o for o in script.outputs}
+        for item in script.items:
+            if isinstance(item, Statement):
+                self._run_statement(script, item, values, options, result)
+                # Write an output as soon as it exists, so later statements read the lake copy
+                # instead of recomputing the view.
+                for name in sqlscript.created_names(item.text):
+                    if name in pending:
+                        self._write_output(script, pending.pop(name), lake, options, result)
+            elif item.kind == "step":
+                self._run_step(script, item, values, options)
+        for output in pending.values():
+            self._write_output(script, output, lake, options, result)
+
+    def _write_output(self, script: Script, output, lake, options: RunOptions,
+                      result: RunResult) -> None:
+        try:
+            df = self.spark.table(output.table)
+        except Exception as error:
+            raise ScriptError(script.path, 0, f"@output {output.table}: no such view "
+                              f"({_first_line(error)})") from error
+        if options.dry_run:
+            return
+        t0 = time.monotonic()
+        try:
+            lake_df = lake.write(df, output.table, output.partition_by)
+        except Exception as error:
+            raise ScriptError(script.path, 0, f"writing {output.table} to the lake failed: "
+                              f"{_spark_message(error)}") from error
+        lake_df.createOrReplaceTempView(output.table)
+        result.outputs.append(output.table)
+        self._say(options, f"   wrote {output.table} to {lake.path(output.table)} "
+                           f"({time.monotonic() - t0:.1f}s)")
+
+    def _run_statement(self, script: Script, statement: Statement, values: dict[str, str],
+                       options: RunOptions, result: RunResult) -> None:
+        sql = sqlscript.substitute(statement.text, values, path=script.path, line=statement.line)
+        try:
+            df = self.spark.sql(sql)
+            if statement.first_word in QUERY_WORDS:
+                if options.dry_run:
+                    df._jdf.queryExecution().executedPlan()
+                else:
+                    result.last_query = df
+                    if options.echo:
+                        df.show(options.show_rows, truncate=False)
+        except Exception as error:
+            if isinstance(error, ScriptError):
+                raise
+            raise ScriptError(script.path, statement.line,
+                              f"statement {statement.number} failed: {_spark_message(error)}"
+                              ) from error
+
+    def _run_step(self, script: Script, directive: Directive, values: dict[str, str],
+                  options: RunOptions) -> None:
+        if not directive.args:
+            raise ScriptError(script.path, directive.line, "@step needs module.function")
+        target, *pairs = directive.args
+        module_name, _, function_name = target.rpartition(".")
+        kwargs = {}
+        for pair in pairs:
+            key, eq, raw = pair.partition("=")
+            if not eq:
+                raise ScriptError(script.path, directive.line, f"@step argument {pair!r}: "
+                                  "write key=value")
+            kwargs[key] = sqlscript.substitute(raw, values, path=script.path, line=directive.line)
+        try:
+            function = getattr(importlib.import_module(module_name), function_name)
+        except (ImportError, AttributeError) as error:
+            raise ScriptError(script.path, directive.line, f"@step {target}: {error}") from error
+        self._say(options, f"   step {target}")
+        try:
+            function(self.spark, dry_run=options.dry_run, **kwargs)
+        except Exception as error:
+            raise ScriptError(script.path, directive.line,
+                              f"@step {target} failed: {_spark_message(error)}") from error
+
+    @staticmethod
+    def _say(options: RunOptions, text: str) -> None:
+        if options.echo:
+            print(text, flush=True)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _spark_message(error: BaseException) -> str:
+    lines = [ln for ln in str(error).strip().splitlines() if ln.strip()]
+    kept = [ln for ln in lines if not ln.startswith(("JVM stacktrace", "\tat ", "  at "))]
+    return "\n  ".join(kept[:6]) or type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="spark_sql.py", description="Run Spark SQL files in order, with ${variables}.")
+    parser.add_argument("paths", nargs="+", type=Path, help=".sql files or folders of them")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE",
+                        help="set a variable (repeatable)")
+    parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"),
+                        help="runners/profiles/NAME.toml (default: local)")
+    parser.add_argument("--master", default=os.environ.get("SPARK_MASTER"),
+                        help="Spark master URL (default: the profile's, local[*])")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="parse and plan every statement on empty inputs; write nothing")
+    parser.add_argument("--no-upstream", action="store_true",
+                        help="run only the given files; read their inputs from the lake")
+    parser.add_argument("--no-publish", action="store_true", help="do not write the warehouse")
+    parser.add_argument("--show", type=int, default=20, help="rows to print of each query")
+    args = parser.parse_args(argv)
+
+    try:
+        profile = load_profile(args.profile)
+        options = RunOptions(variables=parse_assignments(args.var), dry_run=args.dry_run,
+                             upstream=not args.no_upstream, publish=not args.no_publish,
+                             show_rows=args.show)
+        scripts = collect_scripts([p for p in args.paths], options.upstream)
+    except (ProfileError, ScriptError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    spark = start_spark(spark_conf(profile, args.master))
+    try:
+        result = SparkSqlRunner(spark, profile.vars).run(scripts, options)
+    except ScriptError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        spark.stop()
+    verb = "planned" if args.dry_run else "ran"
+    print(f"{verb} {len(scripts)} file(s) in {result.seconds:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

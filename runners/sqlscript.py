@@ -1,0 +1,333 @@
+"""Parse a .sql file into statements and directives, and substitute ${variables} safely.
+
+Shared by the Spark and Flink runners. A file is a sequence of statements separated by `;`, and
+of directives: comment lines that start with `-- @`. Directives are how a file declares what the
+runner must know without running it:
+
+    -- @param name = default         a variable and its default
+    -- @output table [partition_by=col] [publish]
+                                     a view the runner writes to the lake (and the warehouse)
+    -- @step module.function key=value ...
+                                     a Python step, run at that point of the file
+
+Substitution knows where a `${name}` stands. Inside a quoted string the value is escaped as a
+string; inside backticks, as an identifier; anywhere else only a number or a plain identifier is
+accepted. A value therefore cannot change the shape of the statement it is put into.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+BARE_SAFE = re.compile(r"^(-?\d+(\.\d+)?([eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*)$")
+CREATES = re.compile(
+    r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?(?:TEMPORARY\s+|TEMP\s+)?"
+    r"(?:VIEW|TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?",
+    re.IGNORECASE,
+)
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class ScriptError(Exception):
+    """A problem in a .sql file, with the place it is at."""
+
+    def __init__(self, path: Path | str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+@dataclass(frozen=True)
+class Statement:
+    text: str
+    line: int  # 1-based line of the statement's first character that is not blank or comment
+    number: int  # 1-based position among the file's statements
+
+    @property
+    def first_word(self) -> str:
+        match = WORD.search(strip_comments(self.text))
+        return match.group(0).upper() if match else ""
+
+
+@dataclass(frozen=True)
+class Directive:
+    kind: str  # param, output, step
+    args: tuple[str, ...]
+    line: int
+
+
+@dataclass(frozen=True)
+class Output:
+    table: str
+    partition_by: tuple[str, ...] = ()
+    publish: bool = False
+
+
+@dataclass
+class Script:
+    path: Path
+    items: list[Statement | Directive]
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def statements(self) -> list[Statement]:
+        return [item for item in self.items if isinstance(item, Statement)]
+
+    @property
+    def outputs(self) -> list[Output]:
+        return [parse_output(self.path, d) for d in self.items
+                if isinstance(d, Directive) and d.kind == "output"]
+
+    def creates(self) -> set[str]:
+        names = {o.table.lower() for o in self.outputs}
+        for statement in self.statements:
+            names |= created_names(statement.text)
+        return names
+
+    def references(self) -> set[str]:
+        words: set[str] = set()
+        for statement in self.statements:
+            code = strip_strings(strip_comments(statement.text))
+            words |= {w.lower() for w in WORD.findall(code)}
+        return words
+
+
+def parse_output(path: Path, directive: Directive) -> Output:
+    if not directive.args:
+        raise ScriptError(path, directive.line, "@output needs a table name")
+    table, partition_by, publish = directive.args[0], (), False
+    for option in directive.args[1:]:
+        if option == "publish":
+            publish = True
+        elif option.startswith("partition_by="):
+            partition_by = tuple(c for c in option.split("=", 1)[1].split(",") if c)
+        else:
+            raise ScriptError(path, directive.line, f"unknown @output option {option!r}")
+    return Output(table, partition_by, publish)
+
+
+def load(path: Path | str, dialect: str = "spark") -> Script:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScriptError(path, 0, f"cannot read: {error.strerror}") from error
+    return parse(text, path, dialect)
+
+
+def parse(text: str, path: Path | str = "<sql>", dialect: str = "spark") -> Script:
+    """Split `text` into statements and directives, in file order."""
+    path = Path(path)
+    items: list[Statement | Directive] = []
+    backslash_escapes = dialect == "spark"
+    buf: list[str] = []
+    buf_has_code = False
+    start_line = 0
+    line = 1
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            comment = text[i:end]
+            directive = comment[2:].strip()
+            if directive.startswith("@") and not buf_has_code:
+                items.append(_directive(path, directive, line))
+            else:
+                buf.append(comment)
+            i = end
+            continue
+        if ch == "/" and text.startswith("/*", i):
+            end = text.find("*/", i + 2)
+            if end == -1:
+                raise ScriptError(path, line, "unterminated /* comment")
+            chunk = text[i:end + 2]
+            buf.append(chunk)
+            line += chunk.count("\n")
+            i = end + 2
+            continue
+        if ch in "'\"`":
+            end = _end_of_quoted(text, i, ch, backslash_escapes and ch != "`")
+            if end == -1:
+                raise ScriptError(path, line, f"unterminated {ch} quote")
+            if not buf_has_code:
+                start_line, buf_has_code = line, True
+            chunk = text[i:end + 1]
+            buf.append(chunk)
+            line += chunk.count("\n")
+            i = end + 1
+            continue
+        if ch == ";":
+            if buf_has_code:
+                number = sum(isinstance(it, Statement) for it in items) + 1
+                items.append(Statement("".join(buf).strip(), start_line, number))
+            buf, buf_has_code = [], False
+            i += 1
+            continue
+        if ch == "\n":
+            line += 1
+        elif not ch.isspace() and not buf_has_code:
+            start_line, buf_has_code = line, True
+        buf.append(ch)
+        i += 1
+    if buf_has_code:
+        number = sum(isinstance(it, Statement) for it in items) + 1
+        items.append(Statement("".join(buf).strip(), start_line, number))
+    script = Script(path, items)
+    for d in items:
+        if isinstance(d, Directive) and d.kind == "param":
+            name, default = _param(path, d)
+            script.params[name] = default
+    return script
+
+
+def _end_of_quoted(text: str, start: int, quote: str, backslash: bool) -> int:
+    i = start + 1
+    while i < len(text):
+        ch = text[i]
+        if backslash and ch == "\\":
+            i += 2
+            continue
+        if ch == quote:
+            if text.startswith(quote * 2, i):  # a doubled quote is an escaped quote
+                i += 2
+                continue
+            return i
+        i += 1
+    return -1
+
+
+def _directive(path: Path, text: str, line: int) -> Directive:
+    kind, _, rest = text[1:].partition(" ")
+    if kind not in ("param", "output", "step"):
+        raise ScriptError(path, line, f"unknown directive @{kind}")
+    if kind == "param":
+        return Directive(kind, (rest.strip(),), line)
+    return Directive(kind, tuple(rest.split()), line)
+
+
+def _param(path: Path, directive: Directive) -> tuple[str, str]:
+    name, eq, default = directive.args[0].partition("=")
+    name = name.strip()
+    if not eq or not WORD.fullmatch(name):
+        raise ScriptError(path, directive.line, "write @param as: -- @param name = default")
+    return name, default.strip()
+
+
+def created_names(sql: str) -> set[str]:
+    """Names of the views and tables a statement creates, lower-cased."""
+    return {m.group(1).lower() for m in CREATES.finditer(strip_strings(strip_comments(sql)))}
+
+
+def strip_comments(sql: str) -> str:
+    sql = re.sub(r"/\*.*?\*/", " ", sql, flags=re.DOTALL)
+    return re.sub(r"--[^\n]*", " ", sql)
+
+
+def strip_strings(sql: str) -> str:
+    return re.sub(r"'(?:[^'\\]|\\.|'')*'", "''", sql)
+
+
+def substitute(
+    text: str, values: Mapping[str, str], *, path: Path | str = "<sql>", line: int = 1,
+    dialect: str = "spark",
+) -> str:
+    """Replace each ${name} in `text` by its value, escaped for where it stands."""
+    out: list[str] = []
+    i, n = 0, len(text)
+    backslash = dialect == "spark"
+    while i < n:
+        ch = text[i]
+        if ch in "'`\"":
+            end = _end_of_quoted(text, i, ch, backslash and ch != "`")
+            end = n - 1 if end == -1 else end
+            body = text[i + 1:end]
+            here = line + text.count("\n", 0, i)
+            out.append(ch + VARIABLE.sub(
+                lambda m, q=ch, ln=here: _quoted(values, m.group(1), q, backslash, path, ln),
+                body) + text[end:end + 1])
+            i = end + 1
+            continue
+        if ch == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            end = n if end == -1 else end
+            out.append(text[i:end])
+            i = end
+            continue
+        match = VARIABLE.match(text, i)
+        if match:
+            value = _value(values, match.group(1), path, line + text.count("\n", 0, i))
+            if not BARE_SAFE.match(value):
+                raise ScriptError(path, line + text.count("\n", 0, i),
+                                  f"${{{match.group(1)}}} stands outside quotes, so its value must "
+                                  f"be a number or a plain identifier, not {value!r}")
+            out.append(value)
+            i = match.end()
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _value(values: Mapping[str, str], name: str, path: Path | str, line: int) -> str:
+    if name not in values:
+        raise ScriptError(path, line, f"variable ${{{name}}} has no value: declare it with "
+                                      f"'-- @param {name} = ...' or pass --var {name}=...")
+    return str(values[name])
+
+
+def _quoted(values: Mapping[str, str], name: str, quote: str, backslash: bool,
+            path: Path | str, line: int) -> str:
+    value = _value(values, name, path, line)
+    if quote == "`":
+        return value.replace("`", "``")
+    if backslash:
+        value = value.replace("\\", "\\\\")
+        return value.replace(quote, "\\" + quote)
+    return value.replace(quote, quote * 2)
+
+
+def dependency_order(scripts: list[Script]) -> list[Script]:
+    """Order scripts so each runs after the scripts that create what it reads; ties by name."""
+    creators: dict[str, Script] = {}
+    for script in scripts:
+        for name in script.creates():
+            creators.setdefault(name, script)
+    needs = {
+        s.path: sorted({creators[w].path for w in s.references() if w in creators} - {s.path})
+        for s in scripts
+    }
+    by_path = {s.path: s for s in scripts}
+    ordered: list[Script] = []
+    state: dict[Path, str] = {}
+
+    def visit(path: Path, chain: list[Path]) -> None:
+        if state.get(path) == "done":
+            return
+        if state.get(path) == "active":
+            cycle = " -> ".join(p.name for p in [*chain, path])
+            raise ScriptError(path, 0, f"files depend on each other in a cycle: {cycle}")
+        state[path] = "active"
+        for dep in needs[path]:
+            visit(dep, [*chain, path])
+        state[path] = "done"
+        ordered.append(by_path[path])
+
+    for script in sorted(scripts, key=lambda s: s.path.name):
+        visit(script.path, [])
+    return ordered
+
+
+def upstream_of(target: Script, scripts: list[Script]) -> list[Script]:
+    """`target` and every script it depends on, in dependency order."""
+    ordered = dependency_order(scripts)
+    creators = {name: s for s in ordered for name in s.creates()}
+    wanted = {target.path}
+    for script in reversed(ordered):
+        if script.path in wanted:
+            wanted |= {creators[w].path for w in script.references() if w in creators}
+    return [s for s in ordered if s.path in wanted]

@@ -1,0 +1,48 @@
+"""Run one SQL model of sql/spark on given input rows and read back its outputs, dbt-style."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+from runners import sqlscript
+from runners.spark_sql import RunOptions, SparkSqlRunner
+
+SQL_SPARK = Path(__file__).resolve().parents[2] / "sql" / "spark"
+
+
+def run_model(spark, name: str, lake: Path, inputs: dict | None = None,
+              variables: dict[str, str] | None = None):
+    """Register `inputs` ({view: DataFrame}) as views, run sql/spark/<name>.sql alone."""
+    for catalog_view in spark.catalog.listTables():
+        if catalog_view.isTemporary:
+            spark.catalog.dropTempView(catalog_view.name)
+    for view, df in (inputs or {}).items():
+        df.createOrReplaceTempView(view)
+    script = sqlscript.load(SQL_SPARK / f"{name}.sql")
+    options = RunOptions(variables={"lake_path": str(lake), **(variables or {})},
+                         upstream=False, publish=False, echo=False)
+    return SparkSqlRunner(spark).run([script], options)
+
+
+def rows(spark, lake: Path, table: str, columns: list[str]) -> list[tuple]:
+    """The lake table's rows as sorted tuples of the given columns."""
+    df = spark.read.parquet(str(lake / table)).select(*columns)
+    return sorted((tuple(r) for r in df.collect()), key=_sort_key)
+
+
+def _sort_key(row: tuple) -> tuple:
+    return tuple((v is None, _comparable(v)) for v in row)
+
+
+def _comparable(value):
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, float) and math.isnan(value):
+        return "nan"
+    if isinstance(value, Decimal | float | int):
+        return float(value)
+    return str(value)
