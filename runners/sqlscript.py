@@ -137,7 +137,7 @@ def parse(text: str, path: Path | str = "<sql>", dialect: str = "spark") -> Scri
             directive = comment[2:].strip()
             if directive.startswith("@") and not buf_has_code:
                 items.append(_directive(path, directive, line))
-            else:
+            elif buf_has_code:  # comments before a statement are not part of it
                 buf.append(comment)
             i = end
             continue
@@ -146,7 +146,8 @@ def parse(text: str, path: Path | str = "<sql>", dialect: str = "spark") -> Scri
             if end == -1:
                 raise ScriptError(path, line, "unterminated /* comment")
             chunk = text[i:end + 2]
-            buf.append(chunk)
+            if buf_has_code:
+                buf.append(chunk)
             line += chunk.count("\n")
             i = end + 2
             continue
@@ -172,7 +173,8 @@ def parse(text: str, path: Path | str = "<sql>", dialect: str = "spark") -> Scri
             line += 1
         elif not ch.isspace() and not buf_has_code:
             start_line, buf_has_code = line, True
-        buf.append(ch)
+        if buf_has_code:
+            buf.append(ch)
         i += 1
     if buf_has_code:
         number = sum(isinstance(it, Statement) for it in items) + 1
