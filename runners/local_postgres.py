@@ -4,8 +4,9 @@
     python runners/local_postgres.py stop
 
 It runs Debian's `postgresql` package binaries on a cluster of its own under
-/tmp/sqlplatform-pg-PORT (a path the `postgres` user can always reach), bound to 127.0.0.1, with trust authentication for local connections only, so no password exists anywhere.
-As root it runs the server as the `postgres` user, since PostgreSQL refuses to run as root.
+/tmp/sqlplatform-pg-PORT (a path the `postgres` user can always reach), bound to 127.0.0.1,
+with trust authentication for local connections only, so no password exists anywhere. As root
+it runs the server as the `postgres` user, since PostgreSQL refuses to run as root.
 """
 
 from __future__ import annotations

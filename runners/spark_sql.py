@@ -95,6 +95,7 @@ def spark_conf(profile: Profile, master: str | None) -> dict[str, str]:
 
 
 def start_spark(conf: dict[str, str]):
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind the driver to loopback only
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

@@ -1,0 +1,20 @@
+"""The SQL files are sqlfluff-clean, and the Python is ruff-clean."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def test_sqlfluff_spark():
+    proc = subprocess.run([str(BIN / "sqlfluff"), "lint", "sql/spark"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_ruff():
+    proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "tests"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
