@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import os
 import sys
 import tempfile
@@ -59,6 +60,7 @@ class RunResult:
     published: list[str] = field(default_factory=list)
     last_query: object | None = None  # the DataFrame of the last query statement
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per file, and publishing
 
 
 def collect_scripts(paths: Sequence[Path], upstream: bool) -> list[Script]:
@@ -134,12 +136,16 @@ class SparkSqlRunner:
             to_publish: list[str] = []
             for script in scripts:
                 values = {**script.params, **base}
+                t0 = time.monotonic()
                 self._run_script(script, values, lake, options, result)
+                result.timings[script.path.stem] = round(time.monotonic() - t0, 2)
                 to_publish += [o.table for o in script.outputs if o.publish]
             url = base.get("warehouse_url", self.warehouse_url)
             if to_publish and options.publish and url and not options.dry_run:
                 self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
+                t0 = time.monotonic()
                 publish(self.spark, lake, to_publish, url)
+                result.timings["publish"] = round(time.monotonic() - t0, 2)
                 result.published = to_publish
         result.seconds = time.monotonic() - started
         return result
@@ -269,6 +275,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only the given files; read their inputs from the lake")
     parser.add_argument("--no-publish", action="store_true", help="do not write the warehouse")
     parser.add_argument("--show", type=int, default=20, help="rows to print of each query")
+    parser.add_argument("--timings", action="store_true",
+                        help="end with a TIMINGS line: JSON seconds per phase")
     args = parser.parse_args(argv)
 
     try:
@@ -280,7 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    t0 = time.monotonic()
     spark = start_spark(spark_conf(profile, args.master))
+    spark_start = time.monotonic() - t0
     try:
         result = SparkSqlRunner(spark, profile.vars).run(scripts, options)
     except ScriptError as error:
@@ -290,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         spark.stop()
     verb = "planned" if args.dry_run else "ran"
     print(f"{verb} {len(scripts)} file(s) in {result.seconds:.1f}s")
+    if args.timings:
+        print("TIMINGS " + json.dumps({"spark_start": round(spark_start, 2), **result.timings}))
     return 0
 
 

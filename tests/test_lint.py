@@ -15,6 +15,6 @@ def test_sqlfluff_spark():
 
 
 def test_ruff():
-    proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "tests"],
+    proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "tests", "benchmarks"],
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,118 @@
+"""Benchmark the batch analysis: our SQL files against the seed's DataFrame program and DuckDB.
+
+    python benchmarks/batch_benchmark.py --events 1000000 10000000
+
+For each size it generates the clickstream once (reused on later runs), then runs, each as a
+whole process on the same files in the same run:
+- sql:    runners/spark_sql.py sql/spark, publishing to PostgreSQL (the seed's warehouse kind);
+- seed:   benchmarks/seed_dataframe.py, the seed's program with only its crash fixes;
+- duckdb: benchmarks/duckdb_batch.py, the non-ML steps on DuckDB.
+It prints wall time, events/s, events/s per core and the peak memory of the process tree, and
+where the time of our run went (Spark start, each file, publishing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from runners import local_postgres  # noqa: E402
+from runners.generate_clickstream import generate  # noqa: E402
+
+BENCH_DIR = REPO / "data" / "bench"
+CORES = os.cpu_count() or 1
+
+
+def ensure_events(events: int) -> Path:
+    path = BENCH_DIR / f"events-{events}"
+    marker = path / "_generated.json"
+    if marker.is_file() and json.loads(marker.read_text()).get("events") == events:
+        return path
+    written = generate(events, path, seed=1)
+    marker.write_text(json.dumps({"events": events, "written": written}))
+    return path
+
+
+def measure(command: list[str]) -> dict:
+    """Run a command; return wall seconds, peak RSS of its process tree, and its TIMINGS."""
+    started = time.monotonic()
+    proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    root = psutil.Process(proc.pid)
+    peak = 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+    stdout, stderr = proc.communicate()
+    wall = time.monotonic() - started
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
+    timings = next((json.loads(line[len("TIMINGS "):]) for line in stdout.splitlines()
+                    if line.startswith("TIMINGS ")), {})
+    return {"wall": wall, "peak_mb": peak / 2**20, "timings": timings}
+
+
+def row_count(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in path.glob("*.parquet"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--only", choices=["sql", "seed", "duckdb"], action="append")
+    args = parser.parse_args(argv)
+    engines = args.only or ["sql", "seed", "duckdb"]
+    warehouse = local_postgres.start()
+    python = sys.executable
+    print(f"machine: {CORES} cores; warehouse {warehouse}")
+    for size in args.events:
+        events_path = ensure_events(size)
+        n = row_count(events_path)
+        work = BENCH_DIR / f"run-{size}"
+        commands = {
+            "sql": [python, "runners/spark_sql.py", "sql/spark", "--timings", "--show", "0",
+                    "--var", f"events_path={events_path}", "--var", f"lake_path={work}/sql",
+                    "--var", f"warehouse_url={warehouse}"],
+            "seed": [python, "benchmarks/seed_dataframe.py", str(events_path),
+                     str(work / "seed"), warehouse],
+            "duckdb": [python, "benchmarks/duckdb_batch.py", str(events_path),
+                       str(work / "duckdb")],
+        }
+        results = {}
+        for engine in engines:
+            shutil.rmtree(work / engine, ignore_errors=True)
+            results[engine] = measure(commands[engine])
+        print(f"\n{n:,} events")
+        print(f"{'engine':<8} {'wall s':>8} {'events/s':>12} {'ev/s/core':>11} {'peak MB':>9}")
+        for engine, r in results.items():
+            rate = n / r["wall"]
+            print(f"{engine:<8} {r['wall']:>8.1f} {rate:>12,.0f} {rate / CORES:>11,.0f} "
+                  f"{r['peak_mb']:>9,.0f}")
+        if "sql" in results and "seed" in results:
+            print(f"sql / seed wall time: {results['sql']['wall'] / results['seed']['wall']:.2f}")
+        for engine, r in results.items():
+            if r["timings"]:
+                phases = ", ".join(f"{k} {v:.1f}s" for k, v in r["timings"].items())
+                print(f"{engine} phases: {phases}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
