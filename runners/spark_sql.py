@@ -207,7 +207,7 @@ class SparkSqlRunner:
             if statement.first_word in QUERY_WORDS:
                 if options.dry_run:
                     df._jdf.queryExecution().executedPlan()
-                else:
+                elif options.show_rows > 0:
                     result.last_query = df
                     if options.echo:
                         df.show(options.show_rows, truncate=False)
@@ -274,7 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-upstream", action="store_true",
                         help="run only the given files; read their inputs from the lake")
     parser.add_argument("--no-publish", action="store_true", help="do not write the warehouse")
-    parser.add_argument("--show", type=int, default=20, help="rows to print of each query")
+    parser.add_argument("--show", type=int, default=20,
+                        help="rows to print of each query (0: do not run queries)")
     parser.add_argument("--timings", action="store_true",
                         help="end with a TIMINGS line: JSON seconds per phase")
     args = parser.parse_args(argv)

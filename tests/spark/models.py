@@ -22,7 +22,7 @@ CLEAN_EVENTS = StructType([
     StructField("category", StringType()),
     StructField("event_type", StringType()),
     StructField("timestamp", TimestampType()),
-    StructField("price", DecimalType(18, 2)),
+    StructField("price", DecimalType(12, 2)),
     StructField("date", DateType()),
 ])
 ASSOCIATION_RULES = StructType([
@@ -37,7 +37,7 @@ BASKETS = StructType([
     StructField("session_id", StringType()),
     StructField("products", ArrayType(StringType())),
     StructField("item_count", LongType()),
-    StructField("total_amount", DecimalType(28, 2)),
+    StructField("total_amount", DecimalType(22, 2)),
 ])
 
 

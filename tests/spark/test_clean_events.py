@@ -1,4 +1,4 @@
-"""clean_events.sql: known event types kept, dirt quarantined with a reason, nothing lost."""
+"""clean_events.sql and quarantined_events.sql: clean events kept, dirt quarantined, none lost."""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -7,7 +7,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from runners.generate_clickstream import SCHEMA
-from tests.spark.harness import rows, run_model
+from tests.spark.harness import rows, run_model, view_rows
 
 T = datetime(2026, 1, 1, 23, 59, 59, tzinfo=UTC)
 RAW = [
@@ -44,9 +44,10 @@ def write_raw(path):
 def test_keeps_known_events_and_quarantines_the_rest(spark, tmp_path):
     write_raw(tmp_path / "events")
     lake = tmp_path / "lake"
-    run_model(spark, "clean_events", lake, variables={"events_path": str(tmp_path / "events")})
+    run_model(spark, ["clean_events", "quarantined_events"], lake,
+              variables={"events_path": str(tmp_path / "events")})
 
-    assert rows(spark, lake, "clean_events",
+    assert view_rows(spark, "clean_events",
                 ["user_id", "product_id", "event_type", "price", "date"]) == [
         ("u1", "p1", "add_to_cart", Decimal("10.00"), date(2026, 1, 1)),
         ("u1", "p1", "purchase", Decimal("10.01"), date(2026, 1, 2)),
@@ -74,8 +75,9 @@ def test_keeps_known_events_and_quarantines_the_rest(spark, tmp_path):
 def test_every_raw_row_is_either_clean_or_quarantined(spark, tmp_path):
     write_raw(tmp_path / "events")
     lake = tmp_path / "lake"
-    run_model(spark, "clean_events", lake, variables={"events_path": str(tmp_path / "events")})
-    clean = spark.read.parquet(str(lake / "clean_events")).count()
+    run_model(spark, ["clean_events", "quarantined_events"], lake,
+              variables={"events_path": str(tmp_path / "events")})
+    clean = spark.table("clean_events").count()
     quarantined = spark.read.parquet(str(lake / "quarantined_events")).count()
     assert (clean, quarantined) == (7, 11)
     assert clean + quarantined == len(RAW)
@@ -86,6 +88,6 @@ def test_max_price_is_a_parameter(spark, tmp_path):
     lake = tmp_path / "lake"
     run_model(spark, "clean_events", lake,
               variables={"events_path": str(tmp_path / "events"), "max_price": "5"})
-    assert rows(spark, lake, "clean_events", ["user_id", "price"]) == [
+    assert view_rows(spark, "clean_events", ["user_id", "price"]) == [
         ("u2", Decimal("0.00")),
     ]
