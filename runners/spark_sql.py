@@ -17,8 +17,10 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +43,8 @@ SPARK_DEFAULTS = {
     "spark.ui.showConsoleProgress": "false",
     "spark.driver.host": "127.0.0.1",
     "spark.driver.bindAddress": "127.0.0.1",
+    # Files that run side by side share the cores instead of queueing behind each other.
+    "spark.scheduler.mode": "FAIR",
 }
 
 
@@ -52,6 +56,7 @@ class RunOptions:
     publish: bool = True
     show_rows: int = 20
     echo: bool = True
+    parallel: int = 2  # files run side by side when they do not depend on each other
 
 
 @dataclass
@@ -118,6 +123,8 @@ class SparkSqlRunner:
         self.spark = spark
         self.profile_vars = dict(profile_vars or {})
         self.warehouse_url = warehouse_url
+        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def run(self, scripts: Iterable[Script], options: RunOptions) -> RunResult:
         from runners.lake import Lake
@@ -133,13 +140,8 @@ class SparkSqlRunner:
                 base.update(events_path=f"{scratch}/events", lake_path=f"{scratch}/lake")
             lake = Lake(self.spark, self._lake_root(scripts, base))
             self._register_lake_tables(lake)
-            to_publish: list[str] = []
-            for script in scripts:
-                values = {**script.params, **base}
-                t0 = time.monotonic()
-                self._run_script(script, values, lake, options, result)
-                result.timings[script.path.stem] = round(time.monotonic() - t0, 2)
-                to_publish += [o.table for o in script.outputs if o.publish]
+            self._run_all(scripts, base, lake, options, result)
+            to_publish = [o.table for s in scripts for o in s.outputs if o.publish]
             url = base.get("warehouse_url", self.warehouse_url)
             if to_publish and options.publish and url and not options.dry_run:
                 self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
@@ -149,6 +151,48 @@ class SparkSqlRunner:
                 result.published = to_publish
         result.seconds = time.monotonic() - started
         return result
+
+    def _run_all(self, scripts: list[Script], base: dict[str, str], lake, options: RunOptions,
+                 result: RunResult) -> None:
+        """Run each script once the scripts it depends on are done, up to options.parallel at
+        a time: independent files share the cores, so one file's single-task stage or planning
+        does not leave the machine idle."""
+        needs = sqlscript.dependencies(scripts)
+        pending = list(scripts)
+        done: set[Path] = set()
+        running: dict[Future, Script] = {}
+        with ThreadPoolExecutor(max_workers=max(1, options.parallel)) as pool:
+            while pending or running:
+                for script in [s for s in pending if set(needs[s.path]) <= done]:
+                    if len(running) >= max(1, options.parallel):
+                        break
+                    pending.remove(script)
+                    values = {**script.params, **base}
+                    running[pool.submit(self._run_timed, script, values, lake, options,
+                                        result)] = script
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    script = running.pop(future)
+                    error = future.exception()
+                    if error is not None:
+                        for other in running:
+                            other.cancel()
+                        raise error
+                    done.add(script.path)
+
+    def _run_timed(self, script: Script, values: dict[str, str], lake, options: RunOptions,
+                   result: RunResult) -> None:
+        self._local.buffer = []
+        t0 = time.monotonic()
+        try:
+            self._run_script(script, values, lake, options, result)
+        finally:
+            elapsed = round(time.monotonic() - t0, 2)
+            with self._lock:
+                result.timings[script.path.stem] = elapsed
+                if options.echo and self._local.buffer:
+                    print("\n".join(self._local.buffer), flush=True)
+            self._local.buffer = None
 
     def _lake_root(self, scripts: list[Script], base: dict[str, str]) -> str:
         if "lake_path" in base:
@@ -195,7 +239,8 @@ class SparkSqlRunner:
             raise ScriptError(script.path, 0, f"writing {output.table} to the lake failed: "
                               f"{_spark_message(error)}") from error
         lake_df.createOrReplaceTempView(output.table)
-        result.outputs.append(output.table)
+        with self._lock:
+            result.outputs.append(output.table)
         self._say(options, f"   wrote {output.table} to {lake.path(output.table)} "
                            f"({time.monotonic() - t0:.1f}s)")
 
@@ -209,8 +254,7 @@ class SparkSqlRunner:
                     df._jdf.queryExecution().executedPlan()
                 elif options.show_rows > 0:
                     result.last_query = df
-                    if options.echo:
-                        df.show(options.show_rows, truncate=False)
+                    self._say(options, df._show_string(options.show_rows, truncate=False))
         except Exception as error:
             if isinstance(error, ScriptError):
                 raise
@@ -242,9 +286,14 @@ class SparkSqlRunner:
             raise ScriptError(script.path, directive.line,
                               f"@step {target} failed: {_spark_message(error)}") from error
 
-    @staticmethod
-    def _say(options: RunOptions, text: str) -> None:
-        if options.echo:
+    def _say(self, options: RunOptions, text: str) -> None:
+        """Print, or keep for the end of the current file when files run side by side."""
+        if not options.echo:
+            return
+        buffer = getattr(self._local, "buffer", None)
+        if buffer is not None:
+            buffer.append(text.rstrip("\n"))
+        else:
             print(text, flush=True)
 
 
@@ -276,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-publish", action="store_true", help="do not write the warehouse")
     parser.add_argument("--show", type=int, default=20,
                         help="rows to print of each query (0: do not run queries)")
+    parser.add_argument("--parallel", type=int, default=2, metavar="N",
+                        help="run up to N independent files at once (default 2)")
     parser.add_argument("--timings", action="store_true",
                         help="end with a TIMINGS line: JSON seconds per phase")
     args = parser.parse_args(argv)
@@ -284,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = load_profile(args.profile)
         options = RunOptions(variables=parse_assignments(args.var), dry_run=args.dry_run,
                              upstream=not args.no_upstream, publish=not args.no_publish,
-                             show_rows=args.show)
+                             show_rows=args.show, parallel=args.parallel)
         scripts = collect_scripts([p for p in args.paths], options.upstream)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)

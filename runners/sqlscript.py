@@ -293,16 +293,21 @@ def _quoted(values: Mapping[str, str], name: str, quote: str, backslash: bool,
     return value.replace(quote, quote * 2)
 
 
-def dependency_order(scripts: list[Script]) -> list[Script]:
-    """Order scripts so each runs after the scripts that create what it reads; ties by name."""
-    creators: dict[str, Script] = {}
-    for script in scripts:
+def dependencies(scripts: list[Script]) -> dict[Path, list[Path]]:
+    """For each script, the scripts (among these) that create a name it reads."""
+    creators: dict[str, Path] = {}
+    for script in sorted(scripts, key=lambda s: s.path.name):
         for name in script.creates():
-            creators.setdefault(name, script)
-    needs = {
-        s.path: sorted({creators[w].path for w in s.references() if w in creators} - {s.path})
+            creators.setdefault(name, script.path)
+    return {
+        s.path: sorted({creators[w] for w in s.references() if w in creators} - {s.path})
         for s in scripts
     }
+
+
+def dependency_order(scripts: list[Script]) -> list[Script]:
+    """Order scripts so each runs after the scripts that create what it reads; ties by name."""
+    needs = dependencies(scripts)
     by_path = {s.path: s for s in scripts}
     ordered: list[Script] = []
     state: dict[Path, str] = {}
@@ -327,9 +332,9 @@ def dependency_order(scripts: list[Script]) -> list[Script]:
 def upstream_of(target: Script, scripts: list[Script]) -> list[Script]:
     """`target` and every script it depends on, in dependency order."""
     ordered = dependency_order(scripts)
-    creators = {name: s for s in ordered for name in s.creates()}
+    needs = dependencies(scripts)
     wanted = {target.path}
     for script in reversed(ordered):
         if script.path in wanted:
-            wanted |= {creators[w].path for w in script.references() if w in creators}
+            wanted |= set(needs[script.path])
     return [s for s in ordered if s.path in wanted]

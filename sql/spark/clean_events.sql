@@ -2,8 +2,10 @@
 --
 -- Computes: raw_events, the clickstream read with the contract's schema; classified_events, each
 --   raw event with its rejection_reason (NULL when it is clean); and clean_events, the clean
---   ones, with event_type normalized, price as DECIMAL(12, 2) (so sums are exact and a re-run
---   writes identical rows) and date, the event's UTC calendar date.
+--   ones, with event_type normalized and date, the event's UTC calendar date. price stays the
+--   contract's DOUBLE; the files that add prices up cast each one to DECIMAL(12, 2) first, so
+--   sums are exact and a re-run writes identical rows (casting only the rows they add is
+--   cheaper than casting every event here).
 --   An event is clean when its type is view, add_to_cart or purchase (compared after trimming
 --   and lower-casing, so ' View' counts as a view), it names a user, a product and a time, and
 --   its price is a number from 0 to ${max_price}.
@@ -79,8 +81,8 @@ SELECT
     product_id,
     category,
     normalized_event_type AS event_type,
+    price,
     timestamp,
-    cast(price AS DECIMAL(12, 2)) AS price,
     cast(timestamp AS DATE) AS date
 FROM classified_events
 WHERE rejection_reason IS NULL;

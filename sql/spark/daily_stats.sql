@@ -14,6 +14,6 @@ SELECT
     date,
     count(*) AS event_count,
     count(DISTINCT user_id) AS unique_users,
-    sum(CASE WHEN event_type = 'purchase' THEN price END) AS revenue
+    sum(CASE WHEN event_type = 'purchase' THEN cast(price AS DECIMAL(12, 2)) END) AS revenue
 FROM clean_events
 GROUP BY date, event_type;

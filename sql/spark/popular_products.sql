@@ -15,7 +15,7 @@ WITH product_purchases AS (
     SELECT
         category,
         product_id,
-        cast(avg(price) AS DECIMAL(18, 2)) AS avg_price,
+        cast(avg(cast(price AS DECIMAL(12, 2))) AS DECIMAL(18, 2)) AS avg_price,
         count(*) AS purchase_count
     FROM clean_events
     WHERE event_type = 'purchase'

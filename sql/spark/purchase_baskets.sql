@@ -1,7 +1,8 @@
 -- purchase_baskets: what each shopping session bought.
 --
 -- Computes: one row per (user_id, session_id) with at least one purchase: products, the distinct
---   products bought, sorted; item_count, the number of purchase events; total_amount, their sum.
+--   products bought, sorted; item_count, the number of purchase events; total_amount, the
+--   exact sum of their prices in cents.
 -- Input: clean_events.
 -- Output: purchase_baskets (lake).
 -- Parameters: none.
@@ -16,7 +17,7 @@ SELECT
     session_id,
     array_sort(collect_set(product_id)) AS products,
     count(product_id) AS item_count,
-    sum(price) AS total_amount
+    sum(cast(price AS DECIMAL(12, 2))) AS total_amount
 FROM clean_events
 WHERE event_type = 'purchase'
 GROUP BY user_id, session_id;

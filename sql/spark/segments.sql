@@ -21,7 +21,9 @@ WITH user_activity AS (
         count_if(event_type = 'view') AS views,
         count_if(event_type = 'add_to_cart') AS cart_adds,
         count_if(event_type = 'purchase') AS purchases,
-        coalesce(sum(CASE WHEN event_type = 'purchase' THEN price END), 0) AS total_spent
+        coalesce(
+            sum(CASE WHEN event_type = 'purchase' THEN cast(price AS DECIMAL(12, 2)) END), 0
+        ) AS total_spent
     FROM clean_events
     GROUP BY user_id
 )

@@ -1,7 +1,6 @@
 """Builders of the models' input rows, typed as the lake stores them."""
 
 from datetime import UTC, date, datetime
-from decimal import Decimal
 
 from pyspark.sql.types import (
     ArrayType,
@@ -22,7 +21,7 @@ CLEAN_EVENTS = StructType([
     StructField("category", StringType()),
     StructField("event_type", StringType()),
     StructField("timestamp", TimestampType()),
-    StructField("price", DecimalType(12, 2)),
+    StructField("price", DoubleType()),
     StructField("date", DateType()),
 ])
 ASSOCIATION_RULES = StructType([
@@ -44,8 +43,7 @@ BASKETS = StructType([
 def clean_events(spark, events):
     """events: (user, session, product, category, event_type, price, day-of-January)."""
     rows = [
-        (u, s, p, c, e, datetime(2026, 1, d, 12, tzinfo=UTC), Decimal(str(price)),
-         date(2026, 1, d))
+        (u, s, p, c, e, datetime(2026, 1, d, 12, tzinfo=UTC), float(price), date(2026, 1, d))
         for u, s, p, c, e, price, d in events
     ]
     return spark.createDataFrame(rows, CLEAN_EVENTS)
