@@ -170,6 +170,9 @@ class SparkSqlRunner:
                     values = {**script.params, **base}
                     running[pool.submit(self._run_timed, script, values, lake, options,
                                         result)] = script
+                if not running:  # nothing can start: what is left waits on itself
+                    names = ", ".join(s.path.name for s in pending)
+                    raise ScriptError(pending[0].path, 0, f"files wait on each other: {names}")
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     script = running.pop(future)

@@ -120,3 +120,14 @@ def test_repository_files_form_the_expected_order():
                                     "quarantined_events",
                                     "fpgrowth", "popular_products", "product_recommendations",
                                     "segments"])
+
+
+def test_runner_refuses_files_that_wait_on_each_other(tmp_path):
+    from runners.spark_sql import RunOptions, SparkSqlRunner
+
+    write(tmp_path, "x.sql", "CREATE TEMP VIEW x AS SELECT * FROM y")
+    write(tmp_path, "y.sql", "CREATE TEMP VIEW y AS SELECT * FROM x")
+    scripts = [sqlscript.load(p) for p in sorted(tmp_path.glob("*.sql"))]
+    runner = SparkSqlRunner(spark=None)
+    with pytest.raises(ScriptError, match="files wait on each other: x.sql, y.sql"):
+        runner._run_all(scripts, {}, lake=None, options=RunOptions(echo=False), result=None)
