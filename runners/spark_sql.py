@@ -63,7 +63,6 @@ class RunOptions:
 class RunResult:
     outputs: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
-    last_query: object | None = None  # the DataFrame of the last query statement
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per file, and publishing
 
@@ -215,7 +214,7 @@ class SparkSqlRunner:
         pending = {o.table.lower(): o for o in script.outputs}
         for item in script.items:
             if isinstance(item, Statement):
-                self._run_statement(script, item, values, options, result)
+                self._run_statement(script, item, values, options)
                 # Write an output as soon as it exists, so later statements read the lake copy
                 # instead of recomputing the view.
                 for name in sqlscript.created_names(item.text):
@@ -248,7 +247,7 @@ class SparkSqlRunner:
                            f"({time.monotonic() - t0:.1f}s)")
 
     def _run_statement(self, script: Script, statement: Statement, values: dict[str, str],
-                       options: RunOptions, result: RunResult) -> None:
+                       options: RunOptions) -> None:
         sql = sqlscript.substitute(statement.text, values, path=script.path, line=statement.line)
         try:
             df = self.spark.sql(sql)
@@ -256,7 +255,6 @@ class SparkSqlRunner:
                 if options.dry_run:
                     df._jdf.queryExecution().executedPlan()
                 elif options.show_rows > 0:
-                    result.last_query = df
                     self._say(options, df._show_string(options.show_rows, truncate=False))
         except Exception as error:
             if isinstance(error, ScriptError):

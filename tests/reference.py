@@ -6,7 +6,6 @@ It follows the definitions written in the headers of sql/spark/*.sql, not their 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import combinations
 
 import pandas as pd
 import pyarrow.parquet as pq
@@ -128,6 +127,3 @@ def association_rules(itemsets: dict[frozenset, int], n: int, min_confidence: fl
 def brute_force_count(basket_items: list[list[str]], items: frozenset) -> int:
     return sum(items <= set(b) for b in basket_items)
 
-
-__all__ = ["association_rules", "baskets", "brute_force_count", "clean", "combinations",
-           "daily_stats", "frequent_itemsets", "popular_products", "user_segments"]
