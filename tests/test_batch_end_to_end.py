@@ -52,7 +52,8 @@ def test_every_result_is_in_the_lake_and_the_warehouse(batch):
         con.close()
     assert tables == PUBLISHED
     lake = {p.name for p in (batch["root"] / "lake").iterdir() if not p.name.startswith("_")}
-    assert lake == {*PUBLISHED, "quarantined_events", "purchase_baskets", "daily_stats"}
+    assert lake == {*PUBLISHED, "quarantined_events", "purchase_baskets", "daily_stats",
+                    "user_day_activity", "purchases"}
     assert all(counts[t] > 0 for t in PUBLISHED), counts
 
 
@@ -170,8 +171,8 @@ def test_cli_dry_run_catches_a_broken_file_and_names_its_line(tmp_path):
     for path in SQL_SPARK.glob("*.sql"):
         text = path.read_text()
         if path.name == "segments.sql":
-            text = text.replace("count_if(event_type = 'view') AS views",
-                                "count_if(event_typo = 'view') AS views")
+            text = text.replace("WHEN event_type = 'view' THEN events",
+                                "WHEN event_typo = 'view' THEN events")
         (broken / path.name).write_text(text)
     line = next(s.line for s in sqlscript.load(broken / "segments.sql").statements)
     proc = run_cli(str(broken), "--dry-run", "--master", "local[1]")
@@ -182,4 +183,4 @@ def test_cli_dry_run_catches_a_broken_file_and_names_its_line(tmp_path):
 
     proc = run_cli(str(SQL_SPARK), "--dry-run", "--master", "local[1]")
     assert proc.returncode == 0, proc.stderr
-    assert "planned 8 file(s)" in proc.stdout
+    assert "planned 10 file(s)" in proc.stdout

@@ -117,7 +117,7 @@ def test_repository_files_form_the_expected_order():
     assert names.index("purchase_baskets") < names.index("fpgrowth")
     assert names.index("fpgrowth") < names.index("product_recommendations")
     assert sorted(names) == sorted(["clean_events", "daily_stats", "purchase_baskets",
-                                    "quarantined_events",
+                                    "quarantined_events", "user_day_activity", "purchases",
                                     "fpgrowth", "popular_products", "product_recommendations",
                                     "segments"])
 

@@ -2,7 +2,7 @@
 --
 -- Computes: per (date, event_type): event_count, unique_users (distinct user_id) and revenue
 --   (sum of prices of purchases; NULL on the view and add_to_cart rows, as in the seed).
--- Input: clean_events.
+-- Input: user_day_activity: one row per user, day and type, so its rows count distinct users.
 -- Output: daily_stats (lake only), partitioned by date. A run replaces the dates it has data for
 --   and leaves the other dates alone: the seed's daily append, without its duplicates on a re-run.
 -- Parameters: none.
@@ -12,8 +12,8 @@ CREATE OR REPLACE TEMPORARY VIEW daily_stats AS
 SELECT
     event_type,
     date,
-    count(*) AS event_count,
-    count(DISTINCT user_id) AS unique_users,
-    sum(CASE WHEN event_type = 'purchase' THEN cast(price AS DECIMAL(12, 2)) END) AS revenue
-FROM clean_events
+    sum(events) AS event_count,
+    count(*) AS unique_users,
+    sum(revenue) AS revenue
+FROM user_day_activity
 GROUP BY date, event_type;

@@ -2,7 +2,7 @@
 --
 -- Computes: per (category, product_id) the purchase_count and avg_price (rounded half-up to
 --   cents), ranked within the category by purchase_count with rank(); ranks up to ${top_n}.
--- Input: clean_events, purchases only.
+-- Input: purchases.
 -- Output: popular_products (lake and warehouse).
 -- Parameters: top_n (the seed's 10).
 -- Edges: rank() gives tied products the same rank, so a category can hold more than ${top_n}
@@ -15,10 +15,9 @@ WITH product_purchases AS (
     SELECT
         category,
         product_id,
-        cast(avg(cast(price AS DECIMAL(12, 2))) AS DECIMAL(18, 2)) AS avg_price,
+        cast(avg(price) AS DECIMAL(18, 2)) AS avg_price,
         count(*) AS purchase_count
-    FROM clean_events
-    WHERE event_type = 'purchase'
+    FROM purchases
     GROUP BY category, product_id
 ),
 

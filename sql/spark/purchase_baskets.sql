@@ -3,7 +3,7 @@
 -- Computes: one row per (user_id, session_id) with at least one purchase: products, the distinct
 --   products bought, sorted; item_count, the number of purchase events; total_amount, the
 --   exact sum of their prices in cents.
--- Input: clean_events.
+-- Input: purchases.
 -- Output: purchase_baskets (lake).
 -- Parameters: none.
 -- Edges: a product bought twice in one session appears once in products (FPGrowth counts
@@ -17,7 +17,6 @@ SELECT
     session_id,
     array_sort(collect_set(product_id)) AS products,
     count(product_id) AS item_count,
-    sum(cast(price AS DECIMAL(12, 2))) AS total_amount
-FROM clean_events
-WHERE event_type = 'purchase'
+    sum(price) AS total_amount
+FROM purchases
 GROUP BY user_id, session_id;

@@ -18,7 +18,7 @@ def test_counts_users_and_revenue(spark, tmp_path):
         ("u1", "s", "p", "c", "purchase", 4.75, 1),
         ("u3", "s", "p", "c", "purchase", 1.00, 2),
     ])
-    run_model(spark, "daily_stats", tmp_path, {"clean_events": events})
+    run_model(spark, ["user_day_activity", "daily_stats"], tmp_path, {"clean_events": events})
     assert rows(spark, tmp_path, "daily_stats", COLUMNS) == [
         (date(2026, 1, 1), "purchase", 2, 1, Decimal("10.00")),
         (date(2026, 1, 1), "view", 3, 2, None),
@@ -29,12 +29,13 @@ def test_counts_users_and_revenue(spark, tmp_path):
 def test_rerun_replaces_its_days_without_duplicates(spark, tmp_path):
     first = clean_events(spark, [("u1", "s", "p", "c", "view", 1.0, 1),
                                  ("u1", "s", "p", "c", "view", 1.0, 2)])
-    run_model(spark, "daily_stats", tmp_path, {"clean_events": first})
-    run_model(spark, "daily_stats", tmp_path, {"clean_events": first})  # the same day again
+    run_model(spark, ["user_day_activity", "daily_stats"], tmp_path, {"clean_events": first})
+    # The same days again:
+    run_model(spark, ["user_day_activity", "daily_stats"], tmp_path, {"clean_events": first})
     second = clean_events(spark, [("u2", "s", "p", "c", "view", 1.0, 2),
                                   ("u3", "s", "p", "c", "view", 1.0, 2),
                                   ("u3", "s", "p", "c", "view", 1.0, 3)])
-    run_model(spark, "daily_stats", tmp_path, {"clean_events": second})
+    run_model(spark, ["user_day_activity", "daily_stats"], tmp_path, {"clean_events": second})
     assert rows(spark, tmp_path, "daily_stats", COLUMNS[:4]) == [
         (date(2026, 1, 1), "view", 1, 1),  # kept: the second run had no events that day
         (date(2026, 1, 2), "view", 2, 2),  # replaced by the second run

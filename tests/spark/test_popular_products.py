@@ -20,7 +20,7 @@ def test_rank_within_category_with_ties(spark, tmp_path):
         ("u", "s", "t1", "toys", "purchase", 3.01, 1),  # avg 2.505 rounds half-up to 2.51
         ("u", "s", "t2", "toys", "view", 9.0, 1),  # views do not count
     ])
-    run_model(spark, "popular_products", tmp_path, {"clean_events": events},
+    run_model(spark, ["purchases", "popular_products"], tmp_path, {"clean_events": events},
               variables={"top_n": "2"})
     assert rows(spark, tmp_path, "popular_products",
                 ["category", "product_id", "purchase_count", "avg_price", "rank"]) == [
@@ -35,6 +35,6 @@ def test_default_keeps_ten_ranks(spark, tmp_path):
     events = clean_events(spark, [
         e for i in range(12) for e in purchases("books", f"b{i:02d}", 20 - i)
     ])
-    run_model(spark, "popular_products", tmp_path, {"clean_events": events})
+    run_model(spark, ["purchases", "popular_products"], tmp_path, {"clean_events": events})
     got = rows(spark, tmp_path, "popular_products", ["product_id", "rank"])
     assert got == [(f"b{i:02d}", i + 1) for i in range(10)]

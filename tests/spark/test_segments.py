@@ -25,7 +25,7 @@ def test_segments_and_edges(spark, tmp_path):
         *events_of("third", views=3, purchases=[1.00]),  # 33.333.. -> 33.33
         *events_of("two_thirds", views=3, purchases=[1.00, 1.00]),  # 66.666.. -> 66.67
     ])
-    run_model(spark, "segments", tmp_path, {"clean_events": events})
+    run_model(spark, ["user_day_activity", "segments"], tmp_path, {"clean_events": events})
     assert rows(spark, tmp_path, "user_segments",
                 ["user_id", "views", "cart_adds", "purchases", "total_spent",
                  "conversion_rate", "segment"]) == [
@@ -43,6 +43,6 @@ def test_segments_and_edges(spark, tmp_path):
 
 def test_thresholds_are_parameters(spark, tmp_path):
     events = clean_events(spark, events_of("u", views=1, purchases=[60.0]))
-    run_model(spark, "segments", tmp_path, {"clean_events": events},
+    run_model(spark, ["user_day_activity", "segments"], tmp_path, {"clean_events": events},
               variables={"premium_above": "50", "regular_above": "10"})
     assert rows(spark, tmp_path, "user_segments", ["user_id", "segment"]) == [("u", "premium")]
