@@ -7,8 +7,9 @@ whole process on the same files in the same run:
 - sql:    runners/spark_sql.py sql/spark, publishing to PostgreSQL (the seed's warehouse kind);
 - seed:   benchmarks/seed_dataframe.py, the seed's program with only its crash fixes;
 - duckdb: benchmarks/duckdb_batch.py, the non-ML steps on DuckDB.
-It prints wall time, events/s, events/s per core and the peak memory of the process tree, and
-where the time of our run went (Spark start, each file, publishing).
+Each engine runs --repeat times, interleaved; it prints the median wall time (and every run's),
+events/s, events/s per core and the peak memory of the process tree, and where the time of the
+median run went (Spark start, each file, publishing).
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ def measure(command: list[str]) -> dict:
     return {"wall": wall, "peak_mb": peak / 2**20, "timings": timings}
 
 
+def median_run(runs: list[dict]) -> dict:
+    return sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
+
+
 def row_count(path: Path) -> int:
     import pyarrow.parquet as pq
 
@@ -77,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--only", choices=["sql", "seed", "duckdb"], action="append")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs per engine, interleaved; the median is reported")
     args = parser.parse_args(argv)
     engines = args.only or ["sql", "seed", "duckdb"]
     warehouse = local_postgres.start()
@@ -95,16 +102,20 @@ def main(argv: list[str] | None = None) -> int:
             "duckdb": [python, "benchmarks/duckdb_batch.py", str(events_path),
                        str(work / "duckdb")],
         }
-        results = {}
-        for engine in engines:
-            shutil.rmtree(work / engine, ignore_errors=True)
-            results[engine] = measure(commands[engine])
-        print(f"\n{n:,} events")
-        print(f"{'engine':<8} {'wall s':>8} {'events/s':>12} {'ev/s/core':>11} {'peak MB':>9}")
+        runs: dict[str, list[dict]] = {engine: [] for engine in engines}
+        for _ in range(args.repeat):  # interleaved, so drift in the machine hits all engines
+            for engine in engines:
+                shutil.rmtree(work / engine, ignore_errors=True)
+                runs[engine].append(measure(commands[engine]))
+        results = {engine: median_run(r) for engine, r in runs.items()}
+        print(f"\n{n:,} events, median of {args.repeat} run(s)")
+        print(f"{'engine':<8} {'wall s':>8} {'all runs s':>20} {'events/s':>12} {'ev/s/core':>11} "
+              f"{'peak MB':>9}")
         for engine, r in results.items():
             rate = n / r["wall"]
-            print(f"{engine:<8} {r['wall']:>8.1f} {rate:>12,.0f} {rate / CORES:>11,.0f} "
-                  f"{r['peak_mb']:>9,.0f}")
+            every = "/".join(f"{x['wall']:.0f}" for x in runs[engine])
+            print(f"{engine:<8} {r['wall']:>8.1f} {every:>20} {rate:>12,.0f} "
+                  f"{rate / CORES:>11,.0f} {max(x['peak_mb'] for x in runs[engine]):>9,.0f}")
         if "sql" in results and "seed" in results:
             print(f"sql / seed wall time: {results['sql']['wall'] / results['seed']['wall']:.2f}")
         for engine, r in results.items():
