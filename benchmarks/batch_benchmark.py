@@ -29,20 +29,10 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from runners import local_postgres  # noqa: E402
-from runners.generate_clickstream import generate  # noqa: E402
+from runners.generate_clickstream import ensure  # noqa: E402
 
 BENCH_DIR = REPO / "data" / "bench"
 CORES = os.cpu_count() or 1
-
-
-def ensure_events(events: int) -> Path:
-    path = BENCH_DIR / f"events-{events}"
-    marker = path / "_generated.json"
-    if marker.is_file() and json.loads(marker.read_text()).get("events") == events:
-        return path
-    written = generate(events, path, seed=1)
-    marker.write_text(json.dumps({"events": events, "written": written}))
-    return path
 
 
 def measure(command: list[str]) -> dict:
@@ -90,7 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     python = sys.executable
     print(f"machine: {CORES} cores; warehouse {warehouse}")
     for size in args.events:
-        events_path = ensure_events(size)
+        events_path = BENCH_DIR / f"events-{size}"
+        ensure(size, events_path, seed=1)
         n = row_count(events_path)
         work = BENCH_DIR / f"run-{size}"
         commands = {

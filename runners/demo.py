@@ -9,7 +9,6 @@ order on local Spark, publishes to the DuckDB warehouse, and prints what landed 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,17 +20,6 @@ from runners.profiles import load_profile  # noqa: E402
 from runners.warehouse import parse_url  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def ensure_sample(events_path: Path, events: int, seed: int) -> None:
-    marker = events_path / "_generated.json"
-    wanted = {"events": events, "seed": seed}
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
-        print(f"reusing sample data in {events_path}")
-        return
-    written = generate_clickstream.generate(events, events_path, seed=seed)
-    marker.write_text(json.dumps(wanted))
-    print(f"generated {written:,} events in {events_path}")
 
 
 def summarize(warehouse_url: str) -> None:
@@ -60,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     profile = load_profile("local")
     events_path = Path(profile.vars["events_path"])
-    ensure_sample(events_path, args.events, args.seed)
+    made = generate_clickstream.ensure(args.events, events_path, args.seed)
+    print(f"{'generated' if made else 'reusing'} sample data in {events_path}")
     code = spark_sql.main([str(REPO / "sql" / "spark")])
     if code != 0:
         return code

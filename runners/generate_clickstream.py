@@ -13,6 +13,7 @@ bought twice in a session, purchases by users who never view anything, and extre
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -202,6 +203,17 @@ def generate(events: int, out: Path, seed: int = 42, days: int = 7,
             writer.close()
         bar.close()
     return written
+
+
+def ensure(events: int, out: Path, seed: int = 42) -> bool:
+    """Generate unless `out` already holds data made with these arguments; True if generated."""
+    marker = out / "_generated.json"
+    wanted = {"events": events, "seed": seed}
+    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+        return False
+    generate(events, out, seed=seed)
+    marker.write_text(json.dumps(wanted))
+    return True
 
 
 def _progress_bar(total: int, enabled: bool):

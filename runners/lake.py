@@ -81,15 +81,14 @@ class Lake:
             if not name.startswith(f"{table}-") or not name.endswith(".old"):
                 continue
             original = self._original_of(name[: -len(".old")], table)
-            if original and not self.fs.exists(self._Path(original)):
+            if not self.fs.exists(self._Path(original)):
                 self.fs.rename(status.getPath(), self._Path(original))
             else:
                 self.fs.delete(status.getPath(), True)
 
-    def _original_of(self, trash_stem: str, table: str) -> str | None:
+    def _original_of(self, trash_stem: str, table: str) -> str:
         # Trash names are <table>-<partition>-<run>.old or <table>-<run>.old.
-        middle = trash_stem[len(table) + 1:]
-        partition, _, _run = middle.rpartition("-")
+        partition = trash_stem[len(table) + 1:].rpartition("-")[0]
         return f"{self.path(table)}/{partition}" if partition else self.path(table)
 
     def _swap(self, current: str, staged: str, label: str) -> None:

@@ -61,7 +61,6 @@ class RunOptions:
 
 @dataclass
 class RunResult:
-    outputs: list[str] = field(default_factory=list)
     published: list[str] = field(default_factory=list)
     seconds: float = 0.0
     timings: dict[str, float] = field(default_factory=dict)  # seconds per file, and publishing
@@ -117,11 +116,9 @@ def start_spark(conf: dict[str, str]):
 class SparkSqlRunner:
     """Runs scripts in one Spark session; reusable across runs (tests keep one JVM)."""
 
-    def __init__(self, spark, profile_vars: dict[str, str] | None = None,
-                 warehouse_url: str | None = None):
+    def __init__(self, spark, profile_vars: dict[str, str] | None = None):
         self.spark = spark
         self.profile_vars = dict(profile_vars or {})
-        self.warehouse_url = warehouse_url
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -141,7 +138,7 @@ class SparkSqlRunner:
             self._register_lake_tables(lake)
             self._run_all(scripts, base, lake, options, result)
             to_publish = [o.table for s in scripts for o in s.outputs if o.publish]
-            url = base.get("warehouse_url", self.warehouse_url)
+            url = base.get("warehouse_url")
             if to_publish and options.publish and url and not options.dry_run:
                 self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
                 t0 = time.monotonic()
@@ -241,8 +238,6 @@ class SparkSqlRunner:
             raise ScriptError(script.path, 0, f"writing {output.table} to the lake failed: "
                               f"{_spark_message(error)}") from error
         lake_df.createOrReplaceTempView(output.table)
-        with self._lock:
-            result.outputs.append(output.table)
         self._say(options, f"   wrote {output.table} to {lake.path(output.table)} "
                            f"({time.monotonic() - t0:.1f}s)")
 

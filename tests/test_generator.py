@@ -46,3 +46,11 @@ def test_clean_data_has_no_dirt(tmp_path):
     df = read(tmp_path / "c")
     assert set(df.event_type) == {"view", "add_to_cart", "purchase"}
     assert df.product_id.notna().all() and (df.price >= 0).all()
+
+
+def test_ensure_generates_once_per_size_and_seed(tmp_path):
+    from runners.generate_clickstream import ensure
+
+    assert ensure(1_000, tmp_path / "e", seed=1) is True
+    assert ensure(1_000, tmp_path / "e", seed=1) is False  # reused
+    assert ensure(1_000, tmp_path / "e", seed=2) is True  # another seed: made anew
