@@ -20,9 +20,12 @@ setup: .venv/.installed build/jars/.fetched
 	.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
 	touch $@
 
-jars build/jars/.fetched: runners/jars/pom.xml
-	mvn -q -B -f runners/jars/pom.xml dependency:copy-dependencies \
-	    -DoutputDirectory=$(CURDIR)/build/jars
+jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, one folder per classpath
+	rm -rf build/jars
+	for classpath in spark flink kafka; do \
+	    mvn -q -B -f runners/jars/pom.xml -P $$classpath dependency:copy-dependencies \
+	        -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/build/jars/$$classpath || exit 1; \
+	done
 	touch build/jars/.fetched
 
 lint: setup
