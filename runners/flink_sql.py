@@ -1,0 +1,250 @@
+"""Run Flink SQL files: `python runners/flink_sql.py sql/flink/fraud_detection.sql [...]`.
+
+The file runs after the files it depends on (the ones that create the tables and views it reads)
+and after the profile's connectors file, `sql/flink/connectors/<flink_connectors>.sql`, which
+declares where data comes from and goes to. `${name}` variables work as in the Spark runner:
+the file's `-- @param` default, then the profile, then `--var name=value`.
+
+- SET 'key' = 'value' statements configure the job (PyFlink's execute_sql refuses them).
+- Every INSERT joins one statement set, so the sources are read once, by one job.
+- CREATE FUNCTION ... LANGUAGE PYTHON finds the modules in udfs/, shipped to the Python workers.
+- The connector jars (build/jars/flink) are on the job's classpath.
+- It runs on an in-process MiniCluster, or with --jobmanager HOST:PORT on a session cluster.
+- --render prints the same job as one script for the Flink SQL client instead of running it.
+
+This module holds no business rule: the rules are the .sql files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runners import sqlscript
+from runners.profiles import ProfileError, load_profile, parse_assignments
+from runners.sqlscript import Script, ScriptError, Statement
+
+REPO = Path(__file__).resolve().parent.parent
+JAR_DIR = REPO / "build" / "jars" / "flink"
+UDF_ARCHIVE = REPO / "build" / "flink" / "udfs.zip"
+CONNECTOR_DIR = REPO / "sql" / "flink" / "connectors"
+SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
+                           re.IGNORECASE | re.DOTALL)
+FLINK_DEFAULTS = {
+    "table.local-time-zone": "UTC",
+    "parallelism.default": "2",
+    "rest.bind-address": "127.0.0.1",
+    "rest.address": "127.0.0.1",
+    "taskmanager.memory.process.size": "1600m",
+}
+
+
+@dataclass
+class FlinkJob:
+    """The statements of one run, resolved: config, DDL in order, and the INSERTs."""
+    config: dict[str, str] = field(default_factory=dict)
+    statements: list[tuple[Script, Statement, str]] = field(default_factory=list)
+    inserts: list[tuple[Script, Statement, str]] = field(default_factory=list)
+
+
+def collect_scripts(paths: Sequence[Path], connectors: Path | None) -> list[Script]:
+    """The given files, the connectors file and every file they depend on, in order."""
+    chosen: dict[Path, Script] = {}
+    for path in paths:
+        if not path.is_file():
+            raise ScriptError(path, 0, "no such file")
+        pool = [sqlscript.load(f, dialect="flink") for f in sorted(path.parent.glob("*.sql"))]
+        if connectors is not None:
+            pool.append(sqlscript.load(connectors, dialect="flink"))
+        target = next((s for s in pool if s.path == path.resolve()), None)
+        if target is None:
+            target = sqlscript.load(path, dialect="flink")
+            pool.append(target)
+        for script in sqlscript.upstream_of(target, pool):
+            chosen[script.path] = script
+    return sqlscript.dependency_order(list(chosen.values()))
+
+
+def resolve(scripts: list[Script], variables: dict[str, str]) -> FlinkJob:
+    """Substitute variables and sort statements into SETs, other statements and INSERTs."""
+    job = FlinkJob()
+    for script in scripts:
+        values = {**script.params, **variables}
+        for statement in script.statements:
+            sql = sqlscript.substitute(statement.text, values, path=script.path,
+                                       line=statement.line, dialect="flink")
+            if statement.first_word == "SET":
+                match = SET_STATEMENT.match(sqlscript.strip_comments(sql))
+                if not match:
+                    raise ScriptError(script.path, statement.line,
+                                      "write SET as SET 'key' = 'value'")
+                job.config[match.group(1)] = match.group(2).replace("''", "'")
+            elif statement.first_word == "INSERT":
+                job.inserts.append((script, statement, sql))
+            else:
+                job.statements.append((script, statement, sql))
+    return job
+
+
+def python_files() -> Path:
+    """udfs/ as a zip for the Python workers' path, rebuilt when a module changed."""
+    sources = sorted((REPO / "udfs").glob("*.py"))
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if not UDF_ARCHIVE.exists() or UDF_ARCHIVE.stat().st_mtime < newest:
+        UDF_ARCHIVE.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(UDF_ARCHIVE, "w") as archive:
+            for source in sources:
+                archive.write(source, f"udfs/{source.name}")
+    return UDF_ARCHIVE
+
+
+def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[str, str]:
+    config = dict(FLINK_DEFAULTS)
+    config.update(profile_flink)
+    jars = sorted(str(j) for j in JAR_DIR.glob("*.jar") if "sql-gateway" not in j.name)
+    if jars:
+        config["pipeline.jars"] = ";".join(f"file://{j}" for j in jars)
+    config["python.executable"] = sys.executable
+    config["python.client.executable"] = sys.executable
+    config["python.files"] = str(python_files())
+    if jobmanager:
+        host, _, port = jobmanager.rpartition(":")
+        config.update({"execution.target": "remote", "rest.address": host or "127.0.0.1",
+                       "rest.port": port})
+    return config
+
+
+def render(job: FlinkJob, config: dict[str, str]) -> str:
+    """The job as one script for `sql-client.sh -f`."""
+    lines = ["-- Rendered by runners/flink_sql.py; edit the source files instead.", ""]
+    jars = config.pop("pipeline.jars", "")
+    for jar in filter(None, jars.split(";")):
+        lines.append(f"ADD JAR '{jar.removeprefix('file://')}';")
+    for key, value in {**config, **job.config}.items():
+        if key in ("execution.target", "rest.address", "rest.port", "python.client.executable"):
+            continue  # the client's own settings decide where it submits
+        lines.append(f"SET '{key}' = '{value.replace(chr(39), chr(39) * 2)}';")
+    lines.append("")
+    for script, _, sql in job.statements:
+        lines += [f"-- from {script.path.relative_to(REPO)}", sql.strip() + ";", ""]
+    if job.inserts:
+        lines.append("EXECUTE STATEMENT SET BEGIN")
+        lines += [sql.strip() + ";" for _, _, sql in job.inserts]
+        lines.append("END;")
+    return "\n".join(lines) + "\n"
+
+
+def run(job: FlinkJob, config: dict[str, str], *, dry_run: bool = False, detach: bool = False,
+        show_rows: int = 20) -> str | None:
+    """Execute the job; return the Flink job id of the INSERTs, if any."""
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
+    t_env = TableEnvironment.create(settings)
+    table_config = t_env.get_config()
+    for key, value in {**config, **job.config}.items():
+        table_config.set(key, value)
+    for script, statement, sql in job.statements:
+        try:
+            result = t_env.execute_sql(sql)
+            if statement.first_word in ("SELECT", "WITH", "SHOW", "DESCRIBE", "EXPLAIN"):
+                if dry_run:
+                    continue
+                _print_rows(result, show_rows)
+        except Exception as error:
+            raise ScriptError(script.path, statement.line,
+                              f"statement {statement.number} failed: {_message(error)}") from error
+    if not job.inserts:
+        return None
+    statement_set = t_env.create_statement_set()
+    for script, statement, sql in job.inserts:
+        try:
+            statement_set.add_insert_sql(sql)
+        except Exception as error:
+            raise ScriptError(script.path, statement.line,
+                              f"statement {statement.number} failed: {_message(error)}") from error
+    first = job.inserts[0][0]
+    try:
+        if dry_run:
+            statement_set.explain()
+            return None
+        result = statement_set.execute()
+    except Exception as error:
+        raise ScriptError(first.path, 0, f"the job failed to start: {_message(error)}") from error
+    client = result.get_job_client()
+    job_id = str(client.get_job_id()) if client else None
+    if not detach:
+        try:
+            result.wait()
+        except Exception as error:
+            raise ScriptError(first.path, 0, f"job {job_id} failed: {_message(error)}") from error
+    return job_id
+
+
+def _print_rows(result, limit: int) -> None:
+    with result.collect() as rows:
+        for count, row in enumerate(rows):
+            if count >= limit:
+                break
+            print(row)
+
+
+def _message(error: BaseException) -> str:
+    lines = [ln for ln in str(error).strip().splitlines() if ln.strip()]
+    kept = [ln for ln in lines if not ln.lstrip().startswith(("at ", "JVM stacktrace", "..."))]
+    causes = [ln for ln in kept if "Caused by" in ln or "Exception:" in ln]
+    return "\n  ".join(causes[-3:] if causes else kept[:6]) or type(error).__name__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="flink_sql.py", description="Run Flink SQL files as one job, with ${variables}.")
+    parser.add_argument("paths", nargs="+", type=Path, help=".sql files")
+    parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
+    parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"))
+    parser.add_argument("--jobmanager", metavar="HOST:PORT",
+                        help="submit to this session cluster instead of an in-process one")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="create the tables and plan the job; run nothing")
+    parser.add_argument("--detach", action="store_true", help="submit and return")
+    parser.add_argument("--render", action="store_true",
+                        help="print the job as one script for the Flink SQL client")
+    args = parser.parse_args(argv)
+
+    try:
+        profile = load_profile(args.profile)
+        variables = {**profile.vars, **parse_assignments(args.var)}
+        connectors = variables.get("flink_connectors")
+        connector_file = CONNECTOR_DIR / f"{connectors}.sql" if connectors else None
+        scripts = collect_scripts([p.resolve() for p in args.paths], connector_file)
+        job = resolve(scripts, variables)
+        config = base_config(profile.flink, args.jobmanager)
+    except (ProfileError, ScriptError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if args.render:
+        print(render(job, config), end="")
+        return 0
+    started = time.monotonic()
+    try:
+        job_id = run(job, config, dry_run=args.dry_run, detach=args.detach)
+    except ScriptError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    verb = "planned" if args.dry_run else ("submitted" if args.detach else "ran")
+    print(f"{verb} {len(scripts)} file(s) as job {job_id} in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,248 @@
+"""Generate card transactions in the seed's Transaction JSON, with labelled fraud scenarios.
+
+    python runners/generate_transactions.py --transactions 100000 --out data/sample/transactions
+    python runners/generate_transactions.py --kafka 127.0.0.1:9092 --rate 5000
+
+Users have a home city, a spending habit (a log-normal amount) and waking hours. On top of their
+ordinary transactions it injects, for every detector, labelled scenarios:
+  velocity     6 to 9 transactions of one user inside one event-time minute;
+  amount       a purchase far above a user's habit, after at least 11 ordinary ones;
+  travel       a transaction in a city thousands of km away, minutes after the previous one;
+  sequence     3 or 4 card tests under $5, then one over $500;
+  merchant     a transaction at WIRE_TRANSFER, CRYPTO or GIFT_CARDS.
+Lines are written in arrival order: event time plus a jitter of up to 3 s (so out of order, yet
+within the 5 s watermark), a few events arrive minutes late, and a few lines are bad (malformed
+JSON, missing fields, wrong types, negative or NaN amounts, null user ids).
+
+Output: `transactions.jsonl` in --out, and `_labels.jsonl` beside it (transactionId, scenario) for
+the injected transactions; or, with --kafka, the lines produced to the `transactions` topic at
+--rate lines per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+CITIES = [
+    ("New York", 40.7128, -74.0060), ("Los Angeles", 34.0522, -118.2437),
+    ("Chicago", 41.8781, -87.6298), ("Houston", 29.7604, -95.3698),
+    ("Toronto", 43.6532, -79.3832), ("Mexico City", 19.4326, -99.1332),
+    ("Sao Paulo", -23.5505, -46.6333), ("London", 51.5074, -0.1278),
+    ("Paris", 48.8566, 2.3522), ("Berlin", 52.5200, 13.4050),
+    ("Madrid", 40.4168, -3.7038), ("Rome", 41.9028, 12.4964),
+    ("Lagos", 6.5244, 3.3792), ("Cairo", 30.0444, 31.2357),
+    ("Dubai", 25.2048, 55.2708), ("Mumbai", 19.0760, 72.8777),
+    ("Singapore", 1.3521, 103.8198), ("Tokyo", 35.6762, 139.6503),
+    ("Seoul", 37.5665, 126.9780), ("Sydney", -33.8688, 151.2093),
+]
+CATEGORIES = ["GROCERY", "RESTAURANT", "GAS", "RETAIL", "ONLINE", "TRAVEL", "PHARMACY",
+              "ENTERTAINMENT", "UTILITIES", "ELECTRONICS"]
+RISKY_CATEGORIES = ["WIRE_TRANSFER", "CRYPTO", "GIFT_CARDS"]
+SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant"]
+START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
+MINUTE_MS = 60_000
+HOUR_MS = 60 * MINUTE_MS
+
+
+@dataclass
+class User:
+    user_id: str
+    card_number: str
+    city: tuple[str, float, float]
+    typical_amount: float
+    wakes_at: int  # hour of day, UTC
+    offset: tuple[float, float] = (0.0, 0.0)
+
+    def location(self, city: tuple[str, float, float] | None = None):
+        # Where the user's card is used in a city: one fixed spot, since the seed's travel rule
+        # flags even a few km covered in seconds.
+        name, lat, lon = city or self.city
+        return name, round(lat + self.offset[0], 5), round(lon + self.offset[1], 5)
+
+
+@dataclass
+class Rates:
+    """How often each scenario starts, per user-day; and the share of late and bad lines."""
+    scenario_per_user: float = 0.004
+    late: float = 0.001
+    bad: float = 0.001
+
+
+def make_users(count: int, rng: random.Random) -> list[User]:
+    return [User(user_id=f"U{n:06d}", card_number=f"4{rng.randrange(10**14, 10**15)}",
+                 city=rng.choice(CITIES), typical_amount=round(rng.lognormvariate(3.3, 0.7), 2),
+                 wakes_at=rng.randrange(5, 10),
+                 offset=(rng.uniform(-0.05, 0.05), rng.uniform(-0.05, 0.05)))
+            for n in range(count)]
+
+
+def transaction(rng: random.Random, user: User, ts: int, amount: float, category: str,
+                city: tuple[str, float, float] | None = None) -> dict:
+    name, lat, lon = user.location(city)
+    return {"transactionId": f"T{ts:x}{rng.getrandbits(40):010x}", "userId": user.user_id,
+            "cardNumber": user.card_number, "amount": round(amount, 2),
+            "merchantId": f"M{rng.randrange(100000):05d}", "merchantCategory": category,
+            "location": name, "latitude": lat, "longitude": lon, "timestamp": ts}
+
+
+def ordinary(rng: random.Random, user: User, ts: int) -> dict:
+    amount = max(1.0, rng.lognormvariate(0, 0.35) * user.typical_amount)
+    return transaction(rng, user, ts, amount, rng.choice(CATEGORIES))
+
+
+def scenario(rng: random.Random, kind: str, user: User, ts: int) -> list[tuple[dict, str | None]]:
+    """The transactions of one injected scenario starting at ts; the flagged ones are labelled."""
+    if kind == "velocity":
+        window = ts - ts % MINUTE_MS
+        stamps = sorted(window + rng.randrange(MINUTE_MS) for _ in range(rng.randint(6, 9)))
+        return [(ordinary(rng, user, s), kind) for s in stamps]
+    if kind == "amount":
+        history = [(ordinary(rng, user, ts + i * 7 * MINUTE_MS), None) for i in range(12)]
+        big = transaction(rng, user, ts + 12 * 7 * MINUTE_MS,
+                          user.typical_amount * rng.uniform(20, 60), "ELECTRONICS")
+        return [*history, (big, kind)]
+    if kind == "travel":
+        far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
+        first = ordinary(rng, user, ts)
+        second = transaction(rng, user, ts + rng.randrange(5, 60) * MINUTE_MS,
+                             user.typical_amount, rng.choice(CATEGORIES), city=far)
+        return [(first, None), (second, kind)]
+    if kind == "sequence":
+        tests = [(transaction(rng, user, ts + i * MINUTE_MS, rng.uniform(0.5, 4.99), "ONLINE"),
+                  None) for i in range(rng.randint(3, 4))]
+        big = transaction(rng, user, ts + 10 * MINUTE_MS, rng.uniform(600, 3000), "ELECTRONICS")
+        return [*tests, (big, kind)]
+    if kind == "merchant":
+        return [(transaction(rng, user, ts, user.typical_amount * 3, rng.choice(RISKY_CATEGORIES)),
+                 kind)]
+    raise ValueError(kind)
+
+
+def bad_line(rng: random.Random, good: dict) -> str:
+    broken = dict(good)
+    fault = rng.randrange(6)
+    if fault == 0:
+        return json.dumps(good)[: rng.randrange(5, 40)]  # truncated: malformed JSON
+    if fault == 1:
+        broken.pop(rng.choice(["transactionId", "userId", "amount", "timestamp"]))
+    elif fault == 2:
+        broken["amount"] = "twelve"
+    elif fault == 3:
+        broken["amount"] = -abs(broken["amount"])
+    elif fault == 4:
+        return json.dumps(broken).replace(f'"amount": {json.dumps(broken["amount"])}',
+                                          '"amount": NaN')
+    else:
+        broken["userId"] = None
+    return json.dumps(broken)
+
+
+def events(count: int, users: int, seed: int,
+           rates: Rates) -> Iterator[tuple[int, str, str | None]]:
+    """(arrival_ms, JSON line, label) in arrival order, about `count` of them."""
+    rng = random.Random(seed)
+    people = make_users(users, rng)
+    per_user = max(1, count // users)
+    span_ms = max(HOUR_MS, per_user * 3 * HOUR_MS // 4)  # a few transactions per waking hour
+    produced: list[tuple[int, dict, str | None]] = []
+    for user in people:
+        n = 0
+        while n < per_user:
+            ts = START_MS + rng.randrange(span_ms)
+            if rng.random() < rates.scenario_per_user * per_user / 10:
+                batch = scenario(rng, rng.choice(SCENARIOS), user, ts)
+            else:
+                batch = [(ordinary(rng, user, ts), None)]
+            produced.extend((t["timestamp"], t, label) for t, label in batch)
+            n += len(batch)
+    arrivals = []
+    for ts, record, label in produced:
+        roll = rng.random()
+        if roll < rates.late:
+            arrival, label = ts + rng.randrange(2, 10) * MINUTE_MS, "late"
+        else:
+            arrival = ts + rng.randrange(3000)
+        line = bad_line(rng, record) if rng.random() < rates.bad else json.dumps(record)
+        if line != json.dumps(record):
+            label = "bad"
+        arrivals.append((arrival, record["transactionId"], line, label))
+    arrivals.sort()
+    for arrival, _, line, label in arrivals:
+        yield arrival, line, label
+
+
+def write_files(out: Path, count: int, users: int, seed: int, rates: Rates) -> int:
+    out.mkdir(parents=True, exist_ok=True)
+    written = 0
+    with open(out / "transactions.jsonl", "w") as lines, open(out / "_labels.jsonl", "w") as labels:
+        for _, line, label in events(count, users, seed, rates):
+            lines.write(line + "\n")
+            written += 1
+            if label:
+                try:
+                    transaction_id = json.loads(line).get("transactionId")
+                except ValueError:
+                    transaction_id = None
+                labels.write(json.dumps({"line": written, "transactionId": transaction_id,
+                                         "scenario": label}) + "\n")
+    return written
+
+
+def produce(bootstrap: str, topic: str, count: int, users: int, seed: int, rates: Rates,
+            rate: float) -> int:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    started = time.monotonic()
+    sent = 0
+    for _, line, _ in events(count, users, seed, rates):
+        key = _user_of(line)
+        producer.produce(topic, value=line.encode(), key=key.encode() if key else None)
+        sent += 1
+        if rate > 0 and sent % 100 == 0:
+            ahead = sent / rate - (time.monotonic() - started)
+            if ahead > 0:
+                time.sleep(ahead)
+            producer.poll(0)
+    producer.flush()
+    return sent
+
+
+def _user_of(line: str) -> str | None:
+    try:
+        user = json.loads(line).get("userId")
+    except (ValueError, AttributeError):
+        return None
+    return user if isinstance(user, str) else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--transactions", type=int, default=100_000, help="about how many")
+    parser.add_argument("--users", type=int, default=0, help="default: transactions / 50")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("data/sample/transactions"))
+    parser.add_argument("--kafka", metavar="BOOTSTRAP", help="produce to Kafka instead of files")
+    parser.add_argument("--topic", default="transactions")
+    parser.add_argument("--rate", type=float, default=0, help="lines per second to Kafka (0: max)")
+    args = parser.parse_args(argv)
+    users = args.users or max(1, args.transactions // 50)
+    if args.kafka:
+        sent = produce(args.kafka, args.topic, args.transactions, users, args.seed, Rates(),
+                       args.rate)
+        print(f"produced {sent:,} lines to {args.topic}")
+    else:
+        written = write_files(args.out, args.transactions, users, args.seed, Rates())
+        print(f"wrote {written:,} lines to {args.out / 'transactions.jsonl'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+-- connectors/files: the local profile's tables, JSON-lines files in and out.
+--
+-- Computes: nothing; it declares where the job reads and writes.
+-- Inputs: transaction_lines, every line of the files under ${transactions_path} (names
+--   starting with _ or . are skipped), as text, so a
+--   malformed line reaches the dead-letter table instead of failing the job. Bounded: the job
+--   ends at the end of the files.
+-- Outputs, each a folder of JSON-lines files under ${alerts_path}:
+--   fraud_alerts/     the combined alerts with riskScore > 0.7, the seed's FraudAlert JSON (what
+--                     the platform sends to Kafka);
+--   alert_history/    every combined alert, keyed by (transaction_id, window_start) (what the
+--                     platform upserts into the warehouse table fraud_alerts);
+--   detector_alerts/  every detector's own alerts, before combining, one folder per alertType;
+--   dead_letters/     lines that are not a valid transaction, with the reason;
+--   late_transactions/ valid transactions that came after the watermark had passed them.
+-- Parameters: transactions_path, alerts_path.
+-- @param transactions_path = data/sample/transactions
+-- @param alerts_path = data/alerts
+
+CREATE TEMPORARY TABLE transaction_lines (
+    line STRING
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${transactions_path}',
+    'format' = 'raw'
+);
+
+CREATE TEMPORARY TABLE fraud_alerts (
+    transactionId STRING,
+    userId STRING,
+    alertType STRING,
+    reason STRING,
+    riskScore DOUBLE,
+    `timestamp` BIGINT
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/fraud_alerts',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE alert_history (
+    transaction_id STRING,
+    window_start TIMESTAMP(3),
+    user_id STRING,
+    alert_type STRING,
+    reason STRING,
+    risk_score DOUBLE,
+    alert_time BIGINT,
+    PRIMARY KEY (transaction_id, window_start) NOT ENFORCED
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/alert_history',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE detector_alerts (
+    transactionId STRING,
+    userId STRING,
+    alertType STRING,
+    reason STRING,
+    riskScore DOUBLE,
+    `timestamp` BIGINT
+) PARTITIONED BY (alertType) WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/detector_alerts',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE dead_letters (
+    line STRING,
+    error STRING
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/dead_letters',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE late_transactions (
+    line STRING,
+    event_time TIMESTAMP_LTZ(3),
+    watermark_at_arrival TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/late_transactions',
+    'format' = 'json'
+);

@@ -1,0 +1,60 @@
+-- fraud_detection: the job. It wires the detectors to the sinks in one statement set, so the
+-- transactions are read once.
+--
+-- Computes: nothing of its own; every rule is in the file that names it.
+-- Inputs: transactions.sql and the detector files, which the runner loads first (they are
+--   this file's upstream), over the tables of the profile's connectors/ file.
+-- Outputs:
+--   fraud_alerts      combined alerts with riskScore > ${min_published_risk}, FraudAlert JSON
+--                     (Kafka topic fraud-alerts, exactly-once, on the platform);
+--   alert_history     every combined alert (the warehouse table fraud_alerts, upserted);
+--   detector_alerts   every detector's own alerts, before combining;
+--   dead_letters      invalid lines, with the error;
+--   late_transactions valid lines that came behind the watermark.
+-- Parameters: min_published_risk, the seed's 0.7.
+-- @param min_published_risk = 0.7
+
+INSERT INTO fraud_alerts
+SELECT
+    transaction_id AS transactionId,
+    user_id AS userId,
+    alert_type AS alertType,
+    reason,
+    risk_score AS riskScore,
+    alert_millis AS `timestamp`
+FROM combined_alerts
+WHERE risk_score > ${min_published_risk};
+
+INSERT INTO alert_history
+SELECT
+    transaction_id,
+    window_start,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis AS alert_time
+FROM combined_alerts;
+
+INSERT INTO detector_alerts
+SELECT
+    transaction_id AS transactionId,
+    user_id AS userId,
+    alert_type AS alertType,
+    reason,
+    risk_score AS riskScore,
+    alert_millis AS `timestamp`
+FROM detector_alert_stream;
+
+INSERT INTO dead_letters
+SELECT
+    line,
+    error
+FROM invalid_transactions;
+
+INSERT INTO late_transactions
+SELECT
+    line,
+    event_time,
+    watermark_at_arrival
+FROM late_arrivals;

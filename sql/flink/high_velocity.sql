@@ -1,0 +1,35 @@
+-- high_velocity: more than 5 transactions of one user in one event-time minute.
+--
+-- Computes: high_velocity_alerts, one alert per (user, 1-minute tumbling window) with more than
+--   ${max_per_minute} transactions, on the window's last transaction: the latest by event time,
+--   and of several at that time the greatest transactionId (the seed takes whichever arrived
+--   last). Risk = min(0.5 + (n - 5) * 0.1, 1.0); reason 'n transactions in 1 minute'.
+-- Input: transactions (transactions.sql).
+-- Output: high_velocity_alerts (transaction_id, user_id, alert_type, reason, risk_score,
+--   alert_millis, the last transaction's event time, and alert_time, the rowtime: the window's
+--   last instant, since the alert is known when the window closes).
+-- Parameters: max_per_minute, the seed's 5.
+-- @param max_per_minute = 5
+
+CREATE TEMPORARY VIEW high_velocity_alerts AS
+WITH user_minutes AS (
+    SELECT
+        user_id,
+        window_time,
+        COUNT(*) AS transaction_count,
+        -- One aggregate finds the last transaction: the id rides behind a fixed-width time key.
+        MAX(LPAD(CAST(epoch_millis AS STRING), 15, '0') || transaction_id) AS last_key
+    FROM TABLE(TUMBLE(TABLE transactions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+    GROUP BY user_id, window_start, window_end, window_time
+)
+
+SELECT
+    SUBSTRING(last_key FROM 16) AS transaction_id,
+    user_id,
+    'HIGH_VELOCITY' AS alert_type,
+    CAST(transaction_count AS STRING) || ' transactions in 1 minute' AS reason,
+    LEAST(0.5E0 + (transaction_count - ${max_per_minute}) * 0.1E0, 1.0E0) AS risk_score,
+    CAST(SUBSTRING(last_key FROM 1 FOR 15) AS BIGINT) AS alert_millis,
+    window_time AS alert_time
+FROM user_minutes
+WHERE transaction_count > ${max_per_minute};

@@ -1,0 +1,96 @@
+-- impossible_travel: two consecutive transactions of a user too far apart for the time between.
+--
+-- Computes: impossible_travel_alerts. Per user in event-time order, each transaction against
+--   the previous one: distance_km by haversine_km (udfs/haversine.py, shared with Spark) and
+--   hours between them. When hours < ${max_hours} and distance / hours > ${max_speed_kmh}: an
+--   alert with risk 0.95 and reason 'D km traveled in H hours (S km/h)' (D and S whole, H to
+--   one decimal, half up).
+-- Input: transactions.
+-- Output: impossible_travel_alerts (transaction_id, user_id, alert_type, reason, risk_score,
+--   alert_millis and
+--   alert_time = the transaction's event time, as epoch milliseconds and as rowtime).
+-- Parameters: max_hours (2), max_speed_kmh (1000).
+-- Edges: transactions at the same millisecond are taken in arrival order. With 0 hours between
+--   them, as in the seed, different places alert with speed 'Infinity' and the same place does
+--   not. The Python function runs only where the rule can still fire: within max_hours, and
+--   when an upper bound of the distance, 6371 * (|dlat| + |dlon|) in radians (the path along a
+--   meridian and then a parallel, never shorter than the great circle), exceeds the speed limit.
+-- @param max_hours = 2
+-- @param max_speed_kmh = 1000
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS haversine_km AS 'udfs.haversine.haversine_km'
+LANGUAGE PYTHON;
+
+CREATE TEMPORARY VIEW impossible_travel_alerts AS
+WITH consecutive_transactions AS (
+    SELECT
+        transaction_id,
+        user_id,
+        latitude,
+        longitude,
+        event_time,
+        epoch_millis,
+        LAG(latitude) OVER user_order AS previous_latitude,
+        LAG(longitude) OVER user_order AS previous_longitude,
+        LAG(epoch_millis) OVER user_order AS previous_epoch_millis
+    FROM transactions
+    WINDOW user_order AS (PARTITION BY user_id ORDER BY event_time)
+),
+
+reachable_candidates AS (
+    SELECT
+        transaction_id,
+        user_id,
+        latitude,
+        longitude,
+        previous_latitude,
+        previous_longitude,
+        epoch_millis,
+        event_time,
+        (epoch_millis - previous_epoch_millis) / 3600000.0E0 AS hours_between
+    FROM consecutive_transactions
+    WHERE
+        previous_epoch_millis IS NOT NULL
+        AND (epoch_millis - previous_epoch_millis) / 3600000.0E0 < ${max_hours}
+        AND 6371.0E0 * RADIANS(
+            ABS(latitude - previous_latitude)
+            + LEAST(ABS(longitude - previous_longitude), 360 - ABS(longitude - previous_longitude))
+        ) > ${max_speed_kmh} * (epoch_millis - previous_epoch_millis) / 3600000.0E0
+),
+
+travel_speeds AS (
+    SELECT
+        transaction_id,
+        user_id,
+        epoch_millis,
+        event_time,
+        hours_between,
+        distance_km,
+        distance_km / hours_between AS speed_kmh
+    FROM (
+        SELECT
+            transaction_id,
+            user_id,
+            epoch_millis,
+            event_time,
+            hours_between,
+            haversine_km(previous_latitude, previous_longitude, latitude, longitude) AS distance_km
+        FROM reachable_candidates
+    )
+)
+
+SELECT
+    transaction_id,
+    user_id,
+    'IMPOSSIBLE_TRAVEL' AS alert_type,
+    CAST(CAST(ROUND(distance_km, 0) AS DECIMAL(30, 0)) AS STRING) || ' km traveled in '
+    || CAST(CAST(ROUND(hours_between, 1) AS DECIMAL(30, 1)) AS STRING) || ' hours ('
+    || CASE
+        WHEN hours_between = 0 THEN 'Infinity'
+        ELSE CAST(CAST(ROUND(speed_kmh, 0) AS DECIMAL(30, 0)) AS STRING)
+    END || ' km/h)' AS reason,
+    CAST(0.95 AS DOUBLE) AS risk_score,
+    epoch_millis AS alert_millis,
+    event_time AS alert_time
+FROM travel_speeds
+WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > ${max_speed_kmh};

@@ -1,0 +1,88 @@
+-- transactions: the seed's Transaction JSON, parsed, with event time, and sorted into good,
+-- bad and late.
+--
+-- Computes:
+--   transaction_events  every line of transaction_lines with its fields parsed and event_time,
+--                       the transaction's own timestamp, with the seed's watermark: 5 seconds of
+--                       bounded out-of-orderness;
+--   checked_transactions each line with its error (NULL when valid) and whether it is late,
+--                       that is at or behind the watermark when it arrived, so an event-time
+--                       operator downstream would drop it;
+--   transactions        the valid, on-time ones: what every detector reads;
+--   invalid_transactions the others that are not valid, with the error (dead letters);
+--   late_arrivals       the valid ones that came too late, with the watermark they missed.
+-- Input: transaction_lines (a connectors/ file): one raw line per record.
+-- Outputs: the views above.
+-- Parameters: none.
+-- Edges: numbers given as JSON strings ("12.50") are read as numbers, as Jackson, which the
+--   seed's deserializer uses, does by default. A line is invalid when it is not a JSON object, or transactionId, userId, amount,
+--   timestamp, latitude or longitude is missing or of the wrong type, or amount is negative or
+--   not a number, or a coordinate is out of range. merchantCategory may be missing (then no
+--   merchant rule applies). A line without a usable timestamp gets event time 0 and does not
+--   move the watermark.
+
+CREATE TEMPORARY TABLE transaction_events (
+    transaction_id AS JSON_VALUE(line, '$.transactionId'),
+    user_id AS JSON_VALUE(line, '$.userId'),
+    amount AS TRY_CAST(JSON_VALUE(line, '$.amount') AS DOUBLE),
+    merchant_category AS JSON_VALUE(line, '$.merchantCategory'),
+    latitude AS TRY_CAST(JSON_VALUE(line, '$.latitude') AS DOUBLE),
+    longitude AS TRY_CAST(JSON_VALUE(line, '$.longitude') AS DOUBLE),
+    epoch_millis AS TRY_CAST(JSON_VALUE(line, '$.timestamp') AS BIGINT),
+    event_time AS TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(JSON_VALUE(line, '$.timestamp') AS BIGINT), 0), 3),
+    WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND
+) LIKE transaction_lines;
+
+CREATE TEMPORARY VIEW checked_transactions AS
+SELECT
+    line,
+    transaction_id,
+    user_id,
+    amount,
+    merchant_category,
+    latitude,
+    longitude,
+    epoch_millis,
+    event_time,
+    CURRENT_WATERMARK(event_time) AS watermark_at_arrival,
+    CASE
+        WHEN JSON_EXISTS(line, '$') IS NOT TRUE THEN 'malformed JSON'
+        WHEN transaction_id IS NULL THEN 'transactionId missing'
+        WHEN user_id IS NULL THEN 'userId missing'
+        WHEN amount IS NULL THEN 'amount missing or not a number'
+        WHEN amount < 0 OR amount <> amount THEN 'amount negative or NaN'
+        WHEN epoch_millis IS NULL THEN 'timestamp missing or not an integer'
+        WHEN latitude IS NULL OR latitude NOT BETWEEN -90 AND 90 THEN 'latitude missing or out of range'
+        WHEN longitude IS NULL OR longitude NOT BETWEEN -180 AND 180 THEN 'longitude missing or out of range'
+    END AS error
+FROM transaction_events;
+
+CREATE TEMPORARY VIEW transactions AS
+SELECT
+    transaction_id,
+    user_id,
+    amount,
+    merchant_category,
+    latitude,
+    longitude,
+    epoch_millis,
+    event_time
+FROM checked_transactions
+WHERE
+    error IS NULL
+    AND (watermark_at_arrival IS NULL OR event_time > watermark_at_arrival);
+
+CREATE TEMPORARY VIEW invalid_transactions AS
+SELECT
+    line,
+    error
+FROM checked_transactions
+WHERE error IS NOT NULL;
+
+CREATE TEMPORARY VIEW late_arrivals AS
+SELECT
+    line,
+    event_time,
+    watermark_at_arrival
+FROM checked_transactions
+WHERE error IS NULL AND event_time <= watermark_at_arrival;

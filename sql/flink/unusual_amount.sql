@@ -1,0 +1,66 @@
+-- unusual_amount: an amount far above the user's own history.
+--
+-- Computes: unusual_amount_alerts. For each transaction, in event-time order per user, the
+--   count, mean and population standard deviation of the user's *previous* transactions. When
+--   there were more than ${min_history} of them and amount > mean + 3 * stddev, an alert with
+--   risk min((amount / mean - 1) * 0.2, 0.9) and reason
+--   'Amount $A is Rx higher than average $M' (A and M to cents, R to one decimal, half up).
+-- Input: transactions.
+-- Output: unusual_amount_alerts (transaction_id, user_id, alert_type, reason, risk_score,
+--   alert_millis and
+--   alert_time = the transaction's event time, as epoch milliseconds and as rowtime).
+-- Parameters: min_history, the seed's 10.
+-- Edges: Flink rejects an OVER frame that ends at 1 PRECEDING, so the running sums include the
+--   current row and the current row is subtracted. stddev is the seed's sqrt(E[x^2] - mean^2);
+--   rounding can make the radicand slightly negative, and then, as in the seed, no alert.
+-- @param min_history = 10
+
+CREATE TEMPORARY VIEW unusual_amount_alerts AS
+WITH running_totals AS (
+    SELECT
+        transaction_id,
+        user_id,
+        amount,
+        epoch_millis,
+        event_time,
+        COUNT(*) OVER user_history AS running_count,
+        SUM(amount) OVER user_history AS running_sum,
+        SUM(amount * amount) OVER user_history AS running_squares
+    FROM transactions
+    WINDOW user_history AS (
+        PARTITION BY user_id
+        ORDER BY event_time
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
+),
+
+previous_stats AS (
+    SELECT
+        transaction_id,
+        user_id,
+        amount,
+        epoch_millis,
+        event_time,
+        running_count - 1 AS previous_count,
+        (running_sum - amount) / (running_count - 1) AS previous_mean,
+        SQRT(
+            (running_squares - amount * amount) / (running_count - 1)
+            - POWER((running_sum - amount) / (running_count - 1), 2)
+        ) AS previous_stddev
+    FROM running_totals
+    WHERE running_count - 1 > ${min_history}
+)
+
+SELECT
+    transaction_id,
+    user_id,
+    'UNUSUAL_AMOUNT' AS alert_type,
+    'Amount $' || CAST(CAST(ROUND(amount, 2) AS DECIMAL(30, 2)) AS STRING)
+    || ' is ' || CAST(CAST(ROUND(amount / previous_mean, 1) AS DECIMAL(30, 1)) AS STRING)
+    || 'x higher than average $'
+    || CAST(CAST(ROUND(previous_mean, 2) AS DECIMAL(30, 2)) AS STRING) AS reason,
+    LEAST((amount / previous_mean - 1) * 0.2E0, 0.9E0) AS risk_score,
+    epoch_millis AS alert_millis,
+    event_time AS alert_time
+FROM previous_stats
+WHERE amount > previous_mean + 3 * previous_stddev;

@@ -1,0 +1,44 @@
+"""Great-circle distance, the one formula the fraud rules and Spark share.
+
+`distance_km` is the seed's calculateDistance: the haversine formula on a sphere of radius
+6371 km, in plain Python. It is exposed as
+- `haversine_km`, a Flink Python scalar function, declared in Flink SQL with
+  `CREATE TEMPORARY FUNCTION haversine_km AS 'udfs.haversine.haversine_km' LANGUAGE PYTHON`;
+- `register_spark(spark)`, which registers the same function for Spark SQL.
+"""
+
+from __future__ import annotations
+
+import math
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def distance_km(lat1: float | None, lon1: float | None, lat2: float | None,
+                lon2: float | None) -> float | None:
+    """Distance in km between two points given in degrees; None when a coordinate is missing."""
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    d_lat = math.radians(lat2 - lat1)
+    d_lon = math.radians(lon2 - lon1)
+    a = (math.sin(d_lat / 2) ** 2
+         + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(d_lon / 2) ** 2)
+    return EARTH_RADIUS_KM * 2 * math.atan2(math.sqrt(a), math.sqrt(1 - a))
+
+
+def register_spark(spark, name: str = "haversine_km") -> None:
+    from pyspark.sql.types import DoubleType
+
+    spark.udf.register(name, distance_km, DoubleType())
+
+
+def _flink_function():
+    try:
+        from pyflink.table import DataTypes
+        from pyflink.table.udf import udf
+    except ImportError:  # a Spark-only environment still imports this module
+        return None
+    return udf(distance_km, result_type=DataTypes.DOUBLE(), deterministic=True)
+
+
+haversine_km = _flink_function()
