@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 WATERMARK_DELAY_MS = 5000
 RISKY = {"WIRE_TRANSFER", "CRYPTO", "GIFT_CARDS"}
+SEQUENCE_REASON = "Multiple small test transactions followed by large amount"
 TYPE_ORDER = ["HIGH_VELOCITY", "UNUSUAL_AMOUNT", "IMPOSSIBLE_TRAVEL", "SUSPICIOUS_SEQUENCE",
               "SUSPICIOUS_MERCHANT"]
 
@@ -181,12 +182,27 @@ def _speed(distance: float, hours: float) -> float:
 
 
 def _sequence(history: list[dict]) -> list[dict]:
+    """The seed's rule, as MATCH_RECOGNIZE can say it (see sql/flink/suspicious_sequence.sql):
+    from each start, 3 to 5 transactions and then the first large one that has 3 tests before
+    it. Every alert is one the seed raises; see seed_sequence for the seed's own."""
+    alerted = set()
+    for start in range(len(history)):
+        for end in range(start + 3, min(start + 5, len(history) - 1) + 1):
+            tests = sum(t["amount"] < 5.0 for t in history[start:end])
+            if history[end]["amount"] > 500 and tests >= 3:
+                alerted.add(end)
+                break
+    return [_alert(history[i], "SUSPICIOUS_SEQUENCE", SEQUENCE_REASON, 0.85,
+                   history[i]["timestamp"]) for i in sorted(alerted)]
+
+
+def seed_sequence(history: list[dict]) -> list[dict]:
+    """The seed's SuspiciousSequenceDetector: the last (up to) 5 before, at least 3 under $5."""
     out, recent = [], []
     for txn in history:
         if len(recent) >= 3 and sum(t["amount"] < 5.0 for t in recent) >= 3 \
                 and txn["amount"] > 500:
-            out.append(_alert(txn, "SUSPICIOUS_SEQUENCE",
-                              "Multiple small test transactions followed by large amount", 0.85,
+            out.append(_alert(txn, "SUSPICIOUS_SEQUENCE", SEQUENCE_REASON, 0.85,
                               txn["timestamp"]))
         recent = [*recent, txn][-5:]
     return out
