@@ -14,6 +14,14 @@ def test_sqlfluff_spark():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_sqlfluff_flink():
+    """The flink dialect (sql/flink/.sqlfluff); only MATCH_RECOGNIZE is exempt, as it cannot
+    be parsed."""
+    proc = subprocess.run([str(BIN / "sqlfluff"), "lint", "sql/flink"], cwd=REPO,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_ruff():
     proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "tests", "benchmarks"],
                           cwd=REPO, capture_output=True, text=True)

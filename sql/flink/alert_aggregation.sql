@@ -20,15 +20,55 @@
 --   same 5 seconds; otherwise the transaction gets two combined alerts, as in the seed.
 
 CREATE TEMPORARY VIEW detector_alert_stream AS
-SELECT * FROM high_velocity_alerts
+SELECT
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM high_velocity_alerts
 UNION ALL
-SELECT * FROM unusual_amount_alerts
+SELECT
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM unusual_amount_alerts
 UNION ALL
-SELECT * FROM impossible_travel_alerts
+SELECT
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM impossible_travel_alerts
 UNION ALL
-SELECT * FROM suspicious_sequence_alerts
+SELECT
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM suspicious_sequence_alerts
 UNION ALL
-SELECT * FROM suspicious_merchant_alerts;
+SELECT
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM suspicious_merchant_alerts;
 
 CREATE TEMPORARY VIEW combined_alerts AS
 WITH alerts_per_transaction AS (
@@ -41,37 +81,37 @@ WITH alerts_per_transaction AS (
         reason,
         risk_score,
         alert_millis
-    FROM TABLE(TUMBLE(TABLE detector_alert_stream, DESCRIPTOR(alert_time), INTERVAL '5' SECOND))
+    FROM table(tumble(TABLE detector_alert_stream, DESCRIPTOR (alert_time), INTERVAL '5' SECOND))
 )
 
 SELECT
     transaction_id,
     window_start,
-    MAX(user_id) AS user_id,
-    CONCAT_WS(
+    max(user_id) AS user_id,
+    concat_ws(
         ',',
-        MAX(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN alert_type END),
-        MAX(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN alert_type END),
-        MAX(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN alert_type END),
-        MAX(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN alert_type END),
-        MAX(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN alert_type END)
+        max(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN alert_type END),
+        max(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN alert_type END),
+        max(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN alert_type END),
+        max(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN alert_type END),
+        max(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN alert_type END)
     ) AS alert_type,
-    CONCAT_WS(
+    concat_ws(
         '; ',
-        MAX(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN reason END),
-        MAX(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN reason END),
-        MAX(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN reason END),
-        MAX(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN reason END),
-        MAX(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN reason END)
+        max(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN reason END),
+        max(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN reason END),
+        max(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN reason END),
+        max(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN reason END),
+        max(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN reason END)
     ) AS reason,
     -- 1 - product(1 - risk) over the types; the highest risk per type, so a repeated alert
     -- does not count twice.
-    1 - (1 - COALESCE(MAX(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN risk_score END), 0))
-    * (1 - COALESCE(MAX(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN risk_score END), 0))
-    * (1 - COALESCE(MAX(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN risk_score END), 0))
-    * (1 - COALESCE(MAX(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN risk_score END), 0))
-    * (1 - COALESCE(MAX(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN risk_score END), 0))
-    AS risk_score,
-    MAX(alert_millis) AS alert_millis
+    1 - (1 - coalesce(max(CASE WHEN alert_type = 'HIGH_VELOCITY' THEN risk_score END), 0))
+    * (1 - coalesce(max(CASE WHEN alert_type = 'UNUSUAL_AMOUNT' THEN risk_score END), 0))
+    * (1 - coalesce(max(CASE WHEN alert_type = 'IMPOSSIBLE_TRAVEL' THEN risk_score END), 0))
+    * (1 - coalesce(max(CASE WHEN alert_type = 'SUSPICIOUS_SEQUENCE' THEN risk_score END), 0))
+    * (1 - coalesce(max(CASE WHEN alert_type = 'SUSPICIOUS_MERCHANT' THEN risk_score END), 0))
+        AS risk_score,
+    max(alert_millis) AS alert_millis
 FROM alerts_per_transaction
 GROUP BY transaction_id, window_start, window_end;

@@ -16,11 +16,11 @@
 
 INSERT INTO fraud_alerts
 SELECT
-    transaction_id AS transactionId,
-    user_id AS userId,
-    alert_type AS alertType,
+    transaction_id AS `transactionId`,
+    user_id AS `userId`,
+    alert_type AS `alertType`,
     reason,
-    risk_score AS riskScore,
+    risk_score AS `riskScore`,
     alert_millis AS `timestamp`
 FROM combined_alerts
 WHERE risk_score > ${min_published_risk};
@@ -38,11 +38,11 @@ FROM combined_alerts;
 
 INSERT INTO detector_alerts
 SELECT
-    transaction_id AS transactionId,
-    user_id AS userId,
-    alert_type AS alertType,
+    transaction_id AS `transactionId`,
+    user_id AS `userId`,
+    alert_type AS `alertType`,
     reason,
-    risk_score AS riskScore,
+    risk_score AS `riskScore`,
     alert_millis AS `timestamp`
 FROM detector_alert_stream;
 

@@ -16,20 +16,20 @@ WITH user_minutes AS (
     SELECT
         user_id,
         window_time,
-        COUNT(*) AS transaction_count,
+        count(*) AS transaction_count,
         -- One aggregate finds the last transaction: the id rides behind a fixed-width time key.
-        MAX(LPAD(CAST(epoch_millis AS STRING), 15, '0') || transaction_id) AS last_key
-    FROM TABLE(TUMBLE(TABLE transactions, DESCRIPTOR(event_time), INTERVAL '1' MINUTE))
+        max(lpad(cast(epoch_millis AS STRING), 15, '0') || transaction_id) AS last_key
+    FROM table(tumble(TABLE transactions, DESCRIPTOR (event_time), INTERVAL '1' MINUTE))
     GROUP BY user_id, window_start, window_end, window_time
 )
 
 SELECT
-    SUBSTRING(last_key FROM 16) AS transaction_id,
     user_id,
+    window_time AS alert_time,
     'HIGH_VELOCITY' AS alert_type,
-    CAST(transaction_count AS STRING) || ' transactions in 1 minute' AS reason,
-    LEAST(0.5E0 + (transaction_count - ${max_per_minute}) * 0.1E0, 1.0E0) AS risk_score,
-    CAST(SUBSTRING(last_key FROM 1 FOR 15) AS BIGINT) AS alert_millis,
-    window_time AS alert_time
+    cast(substr(last_key, 1, 15) AS BIGINT) AS alert_millis,
+    substr(last_key, 16) AS transaction_id,
+    cast(transaction_count AS STRING) || ' transactions in 1 minute' AS reason,
+    least(0.5E0 + (transaction_count - ${max_per_minute}) * 0.1E0, 1.0E0) AS risk_score
 FROM user_minutes
 WHERE transaction_count > ${max_per_minute};

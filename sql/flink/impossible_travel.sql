@@ -30,9 +30,9 @@ WITH consecutive_transactions AS (
         longitude,
         event_time,
         epoch_millis,
-        LAG(latitude) OVER user_order AS previous_latitude,
-        LAG(longitude) OVER user_order AS previous_longitude,
-        LAG(epoch_millis) OVER user_order AS previous_epoch_millis
+        lag(latitude) OVER user_order AS previous_latitude,
+        lag(longitude) OVER user_order AS previous_longitude,
+        lag(epoch_millis) OVER user_order AS previous_epoch_millis
     FROM transactions
     WINDOW user_order AS (PARTITION BY user_id ORDER BY event_time)
 ),
@@ -52,9 +52,9 @@ reachable_candidates AS (
     WHERE
         previous_epoch_millis IS NOT NULL
         AND (epoch_millis - previous_epoch_millis) / 3600000.0E0 < ${max_hours}
-        AND 6371.0E0 * RADIANS(
-            ABS(latitude - previous_latitude)
-            + LEAST(ABS(longitude - previous_longitude), 360 - ABS(longitude - previous_longitude))
+        AND 6371.0E0 * radians(
+            abs(latitude - previous_latitude)
+            + least(abs(longitude - previous_longitude), 360 - abs(longitude - previous_longitude))
         ) > ${max_speed_kmh} * (epoch_millis - previous_epoch_millis) / 3600000.0E0
 ),
 
@@ -76,21 +76,21 @@ travel_speeds AS (
             hours_between,
             haversine_km(previous_latitude, previous_longitude, latitude, longitude) AS distance_km
         FROM reachable_candidates
-    )
+    ) AS measured_candidates
 )
 
 SELECT
     transaction_id,
     user_id,
     'IMPOSSIBLE_TRAVEL' AS alert_type,
-    CAST(CAST(ROUND(distance_km, 0) AS DECIMAL(30, 0)) AS STRING) || ' km traveled in '
-    || CAST(CAST(ROUND(hours_between, 1) AS DECIMAL(30, 1)) AS STRING) || ' hours ('
+    cast(0.95 AS DOUBLE) AS risk_score,
+    epoch_millis AS alert_millis,
+    event_time AS alert_time,
+    cast(cast(round(distance_km, 0) AS DECIMAL(30, 0)) AS STRING) || ' km traveled in '
+    || cast(cast(round(hours_between, 1) AS DECIMAL(30, 1)) AS STRING) || ' hours ('
     || CASE
         WHEN hours_between = 0 THEN 'Infinity'
-        ELSE CAST(CAST(ROUND(speed_kmh, 0) AS DECIMAL(30, 0)) AS STRING)
-    END || ' km/h)' AS reason,
-    CAST(0.95 AS DOUBLE) AS risk_score,
-    epoch_millis AS alert_millis,
-    event_time AS alert_time
+        ELSE cast(cast(round(speed_kmh, 0) AS DECIMAL(30, 0)) AS STRING)
+    END || ' km/h)' AS reason
 FROM travel_speeds
 WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > ${max_speed_kmh};

@@ -14,9 +14,9 @@ SELECT
     transaction_id,
     user_id,
     'SUSPICIOUS_MERCHANT' AS alert_type,
-    'Transaction at high-risk merchant category: ' || merchant_category AS reason,
-    CAST(0.6 AS DOUBLE) AS risk_score,
+    cast(0.6 AS DOUBLE) AS risk_score,
     epoch_millis AS alert_millis,
-    event_time AS alert_time
+    event_time AS alert_time,
+    'Transaction at high-risk merchant category: ' || merchant_category AS reason
 FROM transactions
 WHERE merchant_category IN ('WIRE_TRANSFER', 'CRYPTO', 'GIFT_CARDS');

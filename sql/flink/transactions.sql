@@ -22,14 +22,16 @@
 --   move the watermark.
 
 CREATE TEMPORARY TABLE transaction_events (
-    transaction_id AS JSON_VALUE(line, '$.transactionId'),
-    user_id AS JSON_VALUE(line, '$.userId'),
-    amount AS TRY_CAST(JSON_VALUE(line, '$.amount') AS DOUBLE),
-    merchant_category AS JSON_VALUE(line, '$.merchantCategory'),
-    latitude AS TRY_CAST(JSON_VALUE(line, '$.latitude') AS DOUBLE),
-    longitude AS TRY_CAST(JSON_VALUE(line, '$.longitude') AS DOUBLE),
-    epoch_millis AS TRY_CAST(JSON_VALUE(line, '$.timestamp') AS BIGINT),
-    event_time AS TO_TIMESTAMP_LTZ(COALESCE(TRY_CAST(JSON_VALUE(line, '$.timestamp') AS BIGINT), 0), 3),
+    transaction_id AS json_value(line, '$.transactionId'),
+    user_id AS json_value(line, '$.userId'),
+    amount AS try_cast(json_value(line, '$.amount') AS DOUBLE),
+    merchant_category AS json_value(line, '$.merchantCategory'),
+    latitude AS try_cast(json_value(line, '$.latitude') AS DOUBLE),
+    longitude AS try_cast(json_value(line, '$.longitude') AS DOUBLE),
+    epoch_millis AS try_cast(json_value(line, '$.timestamp') AS BIGINT),
+    event_time AS to_timestamp_ltz(
+        coalesce(try_cast(json_value(line, '$.timestamp') AS BIGINT), 0), 3
+    ),
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND
 ) LIKE transaction_lines;
 
@@ -44,16 +46,20 @@ SELECT
     longitude,
     epoch_millis,
     event_time,
-    CURRENT_WATERMARK(event_time) AS watermark_at_arrival,
+    current_watermark(event_time) AS watermark_at_arrival,
     CASE
-        WHEN JSON_EXISTS(line, '$') IS NOT TRUE THEN 'malformed JSON'
+        WHEN json_exists(line, '$') IS NOT TRUE THEN 'malformed JSON'
         WHEN transaction_id IS NULL THEN 'transactionId missing'
         WHEN user_id IS NULL THEN 'userId missing'
         WHEN amount IS NULL THEN 'amount missing or not a number'
-        WHEN amount < 0 OR amount <> amount THEN 'amount negative or NaN'
+        WHEN amount < 0 OR cast(amount AS STRING) = 'NaN' THEN 'amount negative or NaN'
         WHEN epoch_millis IS NULL THEN 'timestamp missing or not an integer'
-        WHEN latitude IS NULL OR latitude NOT BETWEEN -90 AND 90 THEN 'latitude missing or out of range'
-        WHEN longitude IS NULL OR longitude NOT BETWEEN -180 AND 180 THEN 'longitude missing or out of range'
+        WHEN
+            latitude IS NULL OR latitude NOT BETWEEN -90 AND 90
+            THEN 'latitude missing or out of range'
+        WHEN
+            longitude IS NULL OR longitude NOT BETWEEN -180 AND 180
+            THEN 'longitude missing or out of range'
     END AS error
 FROM transaction_events;
 

@@ -23,9 +23,9 @@ WITH running_totals AS (
         amount,
         epoch_millis,
         event_time,
-        COUNT(*) OVER user_history AS running_count,
-        SUM(amount) OVER user_history AS running_sum,
-        SUM(amount * amount) OVER user_history AS running_squares
+        count(*) OVER user_history AS running_count,
+        sum(amount) OVER user_history AS running_sum,
+        sum(amount * amount) OVER user_history AS running_squares
     FROM transactions
     WINDOW user_history AS (
         PARTITION BY user_id
@@ -43,9 +43,9 @@ previous_stats AS (
         event_time,
         running_count - 1 AS previous_count,
         (running_sum - amount) / (running_count - 1) AS previous_mean,
-        SQRT(
+        sqrt(
             (running_squares - amount * amount) / (running_count - 1)
-            - POWER((running_sum - amount) / (running_count - 1), 2)
+            - power((running_sum - amount) / (running_count - 1), 2)
         ) AS previous_stddev
     FROM running_totals
     WHERE running_count - 1 > ${min_history}
@@ -55,12 +55,12 @@ SELECT
     transaction_id,
     user_id,
     'UNUSUAL_AMOUNT' AS alert_type,
-    'Amount $' || CAST(CAST(ROUND(amount, 2) AS DECIMAL(30, 2)) AS STRING)
-    || ' is ' || CAST(CAST(ROUND(amount / previous_mean, 1) AS DECIMAL(30, 1)) AS STRING)
-    || 'x higher than average $'
-    || CAST(CAST(ROUND(previous_mean, 2) AS DECIMAL(30, 2)) AS STRING) AS reason,
-    LEAST((amount / previous_mean - 1) * 0.2E0, 0.9E0) AS risk_score,
     epoch_millis AS alert_millis,
-    event_time AS alert_time
+    event_time AS alert_time,
+    'Amount $' || cast(cast(round(amount, 2) AS DECIMAL(30, 2)) AS STRING)
+    || ' is ' || cast(cast(round(amount / previous_mean, 1) AS DECIMAL(30, 1)) AS STRING)
+    || 'x higher than average $'
+    || cast(cast(round(previous_mean, 2) AS DECIMAL(30, 2)) AS STRING) AS reason,
+    least((amount / previous_mean - 1) * 0.2E0, 0.9E0) AS risk_score
 FROM previous_stats
 WHERE amount > previous_mean + 3 * previous_stddev;

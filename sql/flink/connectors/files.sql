@@ -26,11 +26,11 @@ CREATE TEMPORARY TABLE transaction_lines (
 );
 
 CREATE TEMPORARY TABLE fraud_alerts (
-    transactionId STRING,
-    userId STRING,
-    alertType STRING,
+    `transactionId` STRING,
+    `userId` STRING,
+    `alertType` STRING,
     reason STRING,
-    riskScore DOUBLE,
+    `riskScore` DOUBLE,
     `timestamp` BIGINT
 ) WITH (
     'connector' = 'filesystem',
@@ -54,13 +54,13 @@ CREATE TEMPORARY TABLE alert_history (
 );
 
 CREATE TEMPORARY TABLE detector_alerts (
-    transactionId STRING,
-    userId STRING,
-    alertType STRING,
+    `transactionId` STRING,
+    `userId` STRING,
+    `alertType` STRING,
     reason STRING,
-    riskScore DOUBLE,
+    `riskScore` DOUBLE,
     `timestamp` BIGINT
-) PARTITIONED BY (alertType) WITH (
+) PARTITIONED BY (`alertType`) WITH (
     'connector' = 'filesystem',
     'path' = '${alerts_path}/detector_alerts',
     'format' = 'json'
