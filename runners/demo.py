@@ -1,9 +1,11 @@
-"""The demo: sample data, then the whole batch analysis, on the embedded defaults.
+"""The demo: sample data, the whole batch analysis, then the fraud job, on the embedded defaults.
 
-    python runners/demo.py [--events N]
+    python runners/demo.py [--events N] [--transactions N]
 
-Generates the clickstream (once per size and seed), runs every file of sql/spark in dependency
-order on local Spark, publishes to the DuckDB warehouse, and prints what landed where.
+Generates the clickstream and a transaction stream (once per size and seed), runs every file of
+sql/spark in dependency order on local Spark and publishes to the DuckDB warehouse, then replays
+the transactions through the Flink fraud job (sql/flink) on an in-process cluster, and prints
+what landed where: warehouse tables, and alerts by type.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from runners import generate_clickstream, spark_sql  # noqa: E402
+from runners import flink_sql, generate_clickstream, generate_transactions, spark_sql  # noqa: E402
 from runners.profiles import load_profile  # noqa: E402
 from runners.warehouse import parse_url  # noqa: E402
 
@@ -40,9 +42,25 @@ def summarize(warehouse_url: str) -> None:
         con.close()
 
 
+def summarize_alerts(alerts_path: Path) -> None:
+    def lines(folder: Path) -> int:
+        return sum(len(f.read_text().splitlines()) for f in folder.rglob("*")
+                   if f.is_file() and not f.name.startswith((".", "_")))
+
+    print(f"\nalerts in {alerts_path}:")
+    for folder in sorted((alerts_path / "detector_alerts").glob("*=*")):
+        print(f"  {folder.name.split('=', 1)[1]:<26} {lines(folder):>8,} detector alerts")
+    for sink, what in [("alert_history", "combined alerts"),
+                       ("fraud_alerts", "combined alerts with risk > 0.7 (Kafka's share)"),
+                       ("dead_letters", "invalid lines"),
+                       ("late_transactions", "late transactions")]:
+        print(f"  {sink:<26} {lines(alerts_path / sink):>8,} {what}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
+    parser.add_argument("--transactions", type=int, default=50_000)
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     started = time.monotonic()
@@ -54,7 +72,16 @@ def main(argv: list[str] | None = None) -> int:
     if code != 0:
         return code
     summarize(profile.vars["warehouse_url"])
-    print(f"\nlake: {profile.vars['lake_path']}   demo took {time.monotonic() - started:.0f}s")
+    print(f"lake: {profile.vars['lake_path']}")
+
+    transactions_path = Path(profile.vars["transactions_path"])
+    made = generate_transactions.ensure(args.transactions, transactions_path, args.seed)
+    print(f"\n{'generated' if made else 'reusing'} transactions in {transactions_path}")
+    code = flink_sql.main([str(REPO / "sql" / "flink" / "fraud_detection.sql")])
+    if code != 0:
+        return code
+    summarize_alerts(Path(profile.vars["alerts_path"]))
+    print(f"\ndemo took {time.monotonic() - started:.0f}s")
     return 0
 
 

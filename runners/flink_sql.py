@@ -11,6 +11,9 @@ the file's `-- @param` default, then the profile, then `--var name=value`.
 - The connector jars (build/jars/flink) are on the job's classpath.
 - It runs on an in-process MiniCluster, or with --jobmanager HOST:PORT on a session cluster.
 - --render prints the same job as one script for the Flink SQL client instead of running it.
+- Output folders named by the profile's `flink_replace_outputs` variables (local: alerts_path)
+  are written to a staging folder and swapped in when the job succeeds: a re-run replaces the
+  previous results instead of adding to them, and a failed run leaves them as they were.
 
 This module holds no business rule: the rules are the .sql files.
 """
@@ -20,8 +23,10 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 import time
+import uuid
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -206,6 +211,26 @@ def _message(error: BaseException) -> str:
     return "\n  ".join(causes[-3:] if causes else kept[:6]) or type(error).__name__
 
 
+def staged_outputs(variables: dict[str, str]) -> dict[str, tuple[Path, Path]]:
+    """For each replaced output variable: (final folder, staging folder)."""
+    names = [n.strip() for n in variables.get("flink_replace_outputs", "").split(",") if n.strip()]
+    staged = {}
+    for name in names:
+        final = Path(variables[name])
+        staged[name] = (final, final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:8]}"))
+    return staged
+
+
+def swap_in(final: Path, staging: Path) -> None:
+    """Replace `final` by `staging` with two renames; the old copy is removed last."""
+    staging.mkdir(parents=True, exist_ok=True)
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
+    if final.exists():
+        final.rename(old)
+    staging.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="flink_sql.py", description="Run Flink SQL files as one job, with ${variables}.")
@@ -224,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         profile = load_profile(args.profile)
         variables = {**profile.vars, **parse_assignments(args.var)}
+        staged = {} if args.render or args.dry_run or args.detach else staged_outputs(variables)
+        variables.update({name: str(staging) for name, (_, staging) in staged.items()})
         connectors = variables.get("flink_connectors")
         connector_file = CONNECTOR_DIR / f"{connectors}.sql" if connectors else None
         scripts = collect_scripts([p.resolve() for p in args.paths], connector_file)
@@ -239,8 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         job_id = run(job, config, dry_run=args.dry_run, detach=args.detach)
     except ScriptError as error:
+        for _, staging in staged.values():
+            shutil.rmtree(staging, ignore_errors=True)
         print(f"error: {error}", file=sys.stderr)
         return 1
+    for final, staging in staged.values():
+        swap_in(final, staging)
     verb = "planned" if args.dry_run else ("submitted" if args.detach else "ran")
     print(f"{verb} {len(scripts)} file(s) as job {job_id} in {time.monotonic() - started:.1f}s")
     return 0

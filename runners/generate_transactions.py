@@ -195,6 +195,17 @@ def write_files(out: Path, count: int, users: int, seed: int, rates: Rates) -> i
     return written
 
 
+def ensure(count: int, out: Path, seed: int = 7) -> bool:
+    """Generate unless `out` already holds lines made with these arguments; True if generated."""
+    marker = out / "_generated.json"
+    wanted = {"transactions": count, "seed": seed}
+    if marker.is_file() and json.loads(marker.read_text()) == wanted:
+        return False
+    write_files(out, count, max(1, count // 50), seed, Rates())
+    marker.write_text(json.dumps(wanted))
+    return True
+
+
 def produce(bootstrap: str, topic: str, count: int, users: int, seed: int, rates: Rates,
             rate: float) -> int:
     from confluent_kafka import Producer
