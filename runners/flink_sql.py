@@ -141,7 +141,8 @@ def render(job: FlinkJob, config: dict[str, str]) -> str:
         lines.append(f"SET '{key}' = '{value.replace(chr(39), chr(39) * 2)}';")
     lines.append("")
     for script, _, sql in job.statements:
-        lines += [f"-- from {script.path.relative_to(REPO)}", sql.strip() + ";", ""]
+        source = script.path.relative_to(REPO) if script.path.is_relative_to(REPO) else script.path
+        lines += [f"-- from {source}", sql.strip() + ";", ""]
     if job.inserts:
         lines.append("EXECUTE STATEMENT SET BEGIN")
         lines += [sql.strip() + ";" for _, _, sql in job.inserts]
