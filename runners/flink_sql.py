@@ -36,7 +36,7 @@ if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runners import sqlscript
-from runners.profiles import ProfileError, load_profile, parse_assignments
+from runners.profiles import ProfileError, load_profile, parse_assignments, value_of
 from runners.sqlscript import Script, ScriptError, Statement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -214,10 +214,11 @@ def _message(error: BaseException) -> str:
 
 def staged_outputs(variables: dict[str, str]) -> dict[str, tuple[Path, Path]]:
     """For each replaced output variable: (final folder, staging folder)."""
-    names = [n.strip() for n in variables.get("flink_replace_outputs", "").split(",") if n.strip()]
+    names = [n.strip() for n in (value_of(variables, "flink_replace_outputs") or "").split(",")
+             if n.strip()]
     staged = {}
     for name in names:
-        final = Path(variables[name])
+        final = Path(value_of(variables, name))
         staged[name] = (final, final.with_name(f".{final.name}.staging-{uuid.uuid4().hex[:8]}"))
     return staged
 
@@ -252,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
         variables = {**profile.vars, **parse_assignments(args.var)}
         staged = {} if args.render or args.dry_run or args.detach else staged_outputs(variables)
         variables.update({name: str(staging) for name, (_, staging) in staged.items()})
-        connectors = variables.get("flink_connectors")
+        connectors = value_of(variables, "flink_connectors")
         connector_file = CONNECTOR_DIR / f"{connectors}.sql" if connectors else None
         scripts = collect_scripts([p.resolve() for p in args.paths], connector_file)
         job = resolve(scripts, variables)

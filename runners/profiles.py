@@ -20,6 +20,16 @@ class ProfileError(Exception):
     pass
 
 
+class MissingEnv(str):
+    """A variable whose environment variable is not set. Loading the profile does not fail,
+    since a run may not need it; substituting it does, naming the environment variable."""
+
+    def __new__(cls, text: str, env_name: str):
+        value = super().__new__(cls, text)
+        value.env_name = env_name
+        return value
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -28,27 +38,45 @@ class Profile:
     flink: dict[str, str] = field(default_factory=dict)
 
 
+def value_of(values: dict[str, str], name: str, default: str | None = None) -> str | None:
+    """values[name] for Python code (not SQL), refusing one whose environment variable is unset."""
+    value = values.get(name, default)
+    env_name = getattr(value, "env_name", None)
+    if env_name:
+        raise ProfileError(f"{name} needs the environment variable {env_name}")
+    return value
+
+
 def load_profile(name: str) -> Profile:
     path = Path(name) if name.endswith(".toml") else PROFILE_DIR / f"{name}.toml"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in PROFILE_DIR.glob("*.toml")))
         raise ProfileError(f"no profile {name!r} (known: {known})")
     raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    sections = {key: {k: _expand(str(v), path, k) for k, v in raw.get(key, {}).items()}
+    sections = {key: {k: _expand(str(v), path, k, lazy=key == "vars")
+                      for k, v in raw.get(key, {}).items()}
                 for key in ("vars", "spark", "flink")}
     return Profile(path.stem, sections["vars"], sections["spark"], sections["flink"])
 
 
-def _expand(value: str, path: Path, key: str) -> str:
+def _expand(value: str, path: Path, key: str, lazy: bool = False) -> str:
+    missing: list[str] = []
+
     def env(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
         if name in os.environ:
             return os.environ[name]
         if default is not None:
             return default
-        raise ProfileError(f"{path.name}: {key} needs the environment variable {name}")
+        missing.append(name)
+        return ""
 
-    return ENV_REF.sub(env, value)
+    expanded = ENV_REF.sub(env, value)
+    if not missing:
+        return expanded
+    if lazy:
+        return MissingEnv(expanded, missing[0])
+    raise ProfileError(f"{path.name}: {key} needs the environment variable {missing[0]}")
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:

@@ -28,7 +28,7 @@ if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runners import sqlscript
-from runners.profiles import Profile, ProfileError, load_profile, parse_assignments
+from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
 from runners.sqlscript import Directive, Script, ScriptError, Statement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ class SparkSqlRunner:
             self._register_lake_tables(lake)
             self._run_all(scripts, base, lake, options, result)
             to_publish = [o.table for s in scripts for o in s.outputs if o.publish]
-            url = base.get("warehouse_url")
+            url = value_of(base, "warehouse_url")
             if to_publish and options.publish and url and not options.dry_run:
                 self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
                 t0 = time.monotonic()
@@ -198,7 +198,7 @@ class SparkSqlRunner:
 
     def _lake_root(self, scripts: list[Script], base: dict[str, str]) -> str:
         if "lake_path" in base:
-            return base["lake_path"]
+            return value_of(base, "lake_path")
         for script in scripts:
             if "lake_path" in script.params:
                 return script.params["lake_path"]
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     spark_start = time.monotonic() - t0
     try:
         result = SparkSqlRunner(spark, profile.vars).run(scripts, options)
-    except ScriptError as error:
+    except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:

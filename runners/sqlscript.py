@@ -279,6 +279,10 @@ def _value(values: Mapping[str, str], name: str, path: Path | str, line: int) ->
     if name not in values:
         raise ScriptError(path, line, f"variable ${{{name}}} has no value: declare it with "
                                       f"'-- @param {name} = ...' or pass --var {name}=...")
+    env_name = getattr(values[name], "env_name", None)
+    if env_name:  # a profile variable whose environment variable is not set
+        raise ScriptError(path, line, f"variable ${{{name}}} comes from the environment "
+                                      f"variable {env_name}, which is not set")
     return str(values[name])
 
 

@@ -131,3 +131,18 @@ def test_runner_refuses_files_that_wait_on_each_other(tmp_path):
     runner = SparkSqlRunner(spark=None)
     with pytest.raises(ScriptError, match="files wait on each other: x.sql, y.sql"):
         runner._run_all(scripts, {}, lake=None, options=RunOptions(echo=False), result=None)
+
+
+def test_a_profile_variable_without_its_environment_fails_only_when_used(tmp_path, monkeypatch):
+    from runners.profiles import ProfileError, load_profile, value_of
+
+    monkeypatch.delenv("SQLPLATFORM_TEST_UNSET", raising=False)
+    path = tmp_path / "p.toml"
+    path.write_text('[vars]\nneeded = "${env:SQLPLATFORM_TEST_UNSET}"\nother = "x"\n')
+    profile = load_profile(str(path))
+    assert value_of(profile.vars, "other") == "x"
+    with pytest.raises(ProfileError, match="SQLPLATFORM_TEST_UNSET"):
+        value_of(profile.vars, "needed")
+    script = sqlscript.parse("SELECT '${needed}';", tmp_path / "q.sql")
+    with pytest.raises(ScriptError, match="SQLPLATFORM_TEST_UNSET"):
+        sqlscript.substitute(script.statements[0].text, profile.vars, path=script.path)
