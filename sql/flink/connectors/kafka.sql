@@ -1,0 +1,116 @@
+-- connectors/kafka: the platform profile's tables, Kafka in and out, the warehouse over JDBC.
+--
+-- Computes: nothing; it declares where the job reads and writes. The same tables as
+--   connectors/files.sql, so every other file runs unchanged.
+-- Inputs: transaction_lines, the topic ${transactions_topic} (the seed's `transactions`), read
+--   as raw text from the consumer group's offsets (earliest the first time). With
+--   kafka_bounded_mode = latest-offset the job stops at the offsets it found at start (replays
+--   and tests); the default, unbounded, runs until cancelled.
+-- Outputs:
+--   fraud_alerts       topic ${alerts_topic} (the seed's `fraud-alerts`), FraudAlert JSON,
+--                      exactly-once: Kafka transactions committed at checkpoints, so a
+--                      read_committed consumer sees each alert once across failures;
+--   alert_history      the warehouse table fraud_alerts over JDBC (sql/warehouse/fraud_alerts.sql),
+--                      upserted on (transaction_id, window_start), so a replay adds nothing;
+--   detector_alerts, dead_letters, late_transactions
+--                      topics ${alerts_topic}-by-detector, ${transactions_topic}-dead-letters and
+--                      ${transactions_topic}-late, exactly-once as well.
+-- Parameters: kafka_bootstrap, transactions_topic, alerts_topic, kafka_bounded_mode, consumer_group,
+--   fraud_jdbc_url (jdbc:postgresql://host:port/db?user=...; a password, if any, comes in it
+--   from the environment, never from a file).
+-- @param transactions_topic = transactions
+-- @param alerts_topic = fraud-alerts
+-- @param kafka_bounded_mode = unbounded
+-- @param consumer_group = fraud-detection
+
+CREATE TEMPORARY TABLE transaction_lines (
+    line STRING
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${transactions_topic}',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.group.id' = '${consumer_group}',
+    'properties.auto.offset.reset' = 'earliest',
+    'scan.startup.mode' = 'group-offsets',
+    'scan.bounded.mode' = '${kafka_bounded_mode}',
+    -- A watermark after every record, not every 200 ms: whether a record is late then depends
+    -- on the records before it, not on timing, so a replay sorts the same records as late.
+    'scan.watermark.emit.strategy' = 'on-event',
+    'format' = 'raw'
+);
+
+CREATE TEMPORARY TABLE fraud_alerts (
+    `transactionId` STRING,
+    `userId` STRING,
+    `alertType` STRING,
+    reason STRING,
+    `riskScore` DOUBLE,
+    `timestamp` BIGINT
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${alerts_topic}',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.transaction.timeout.ms' = '900000',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'fraud-alerts',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE alert_history (
+    transaction_id STRING,
+    window_start TIMESTAMP(3),
+    user_id STRING,
+    alert_type STRING,
+    reason STRING,
+    risk_score DOUBLE,
+    alert_time BIGINT,
+    PRIMARY KEY (transaction_id, window_start) NOT ENFORCED
+) WITH (
+    'connector' = 'jdbc',
+    'url' = '${fraud_jdbc_url}',
+    'table-name' = 'fraud_alerts'
+);
+
+CREATE TEMPORARY TABLE detector_alerts (
+    `transactionId` STRING,
+    `userId` STRING,
+    `alertType` STRING,
+    reason STRING,
+    `riskScore` DOUBLE,
+    `timestamp` BIGINT
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${alerts_topic}-by-detector',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.transaction.timeout.ms' = '900000',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'fraud-detector-alerts',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE dead_letters (
+    line STRING,
+    error STRING
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${transactions_topic}-dead-letters',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.transaction.timeout.ms' = '900000',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'fraud-dead-letters',
+    'format' = 'json'
+);
+
+CREATE TEMPORARY TABLE late_transactions (
+    line STRING,
+    event_time TIMESTAMP_LTZ(3),
+    watermark_at_arrival TIMESTAMP_LTZ(3)
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${transactions_topic}-late',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.transaction.timeout.ms' = '900000',
+    'sink.delivery-guarantee' = 'exactly-once',
+    'sink.transactional-id-prefix' = 'fraud-late-transactions',
+    'format' = 'json'
+);

@@ -1,0 +1,136 @@
+"""The platform profile: the same job, Kafka in and out and the warehouse over JDBC, for real.
+
+A KRaft broker (runners/kafka_broker.py) and the test PostgreSQL. The transactions go to a
+one-partition topic, so their order is the order the reference sees; the job runs bounded
+(kafka_bounded_mode = latest-offset). A read_committed consumer must see exactly the expected
+alerts, and PostgreSQL's fraud_alerts must hold every combined alert once, also after a replay.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+
+from runners import flink_sql, kafka_broker
+from runners.generate_transactions import Rates, events
+from runners.profiles import load_profile
+from tests.flink import seed_rules
+from tests.flink.test_fraud_end_to_end import alert_set
+
+pytestmark = pytest.mark.postgres
+REPO = Path(__file__).resolve().parents[2]
+JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
+
+
+@pytest.fixture(scope="module")
+def broker():
+    try:
+        yield kafka_broker.start()
+    except kafka_broker.KafkaUnavailable as error:
+        pytest.fail(str(error))
+
+
+@pytest.fixture(scope="module")
+def warehouse(postgres_url):
+    import psycopg2
+
+    schema = f"fraud_{uuid.uuid4().hex[:8]}"
+    connection = psycopg2.connect(postgres_url)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}")
+        cursor.execute(f"SET search_path TO {schema}")
+        cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
+    host_db = postgres_url.split("@", 1)[1]
+    user = postgres_url.split("//", 1)[1].split("@", 1)[0]
+    yield connection, schema, f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
+    connection.close()
+
+
+def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Path) -> None:
+    profile = load_profile("local")  # the platform profile's values, set here explicitly
+    variables = {**profile.vars, "flink_connectors": "kafka", "kafka_bootstrap": broker,
+                 "fraud_jdbc_url": jdbc_url, "transactions_topic": topic,
+                 "alerts_topic": f"{topic}-alerts", "consumer_group": group,
+                 "kafka_bounded_mode": "latest-offset"}
+    connectors = flink_sql.CONNECTOR_DIR / "kafka.sql"
+    job = flink_sql.resolve(flink_sql.collect_scripts([JOB_FILE], connectors), variables)
+    config = flink_sql.base_config({**load_profile("platform").flink,
+                                    "execution.checkpointing.interval": "2 s",
+                                    "state.checkpoints.dir": f"file://{tmp}/checkpoints"}, None)
+    flink_sql.run(job, config)
+
+
+def consume_committed(broker: str, topic: str, idle_seconds: float = 8.0) -> list[dict]:
+    import json
+    import time
+
+    from confluent_kafka import Consumer
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"check-{uuid.uuid4().hex}",
+                         "auto.offset.reset": "earliest", "isolation.level": "read_committed",
+                         "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    rows, last = [], time.monotonic()
+    try:
+        while time.monotonic() - last < idle_seconds:
+            message = consumer.poll(0.5)
+            if message is None or message.error():
+                continue
+            rows.append(json.loads(message.value()))
+            last = time.monotonic()
+    finally:
+        consumer.close()
+    return rows
+
+
+@pytest.fixture(scope="module")
+def replayed(broker, warehouse, tmp_path_factory):
+    from confluent_kafka import Producer
+
+    stream = [line for _, line, _ in events(5_000, users=100, seed=5, rates=Rates())]
+    topic = f"transactions-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topics(topic, partitions=1)
+    kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",
+                               f"{topic}-dead-letters", f"{topic}-late")
+    producer = Producer({"bootstrap.servers": broker})
+    for line in stream:
+        producer.produce(topic, value=line.encode())
+    producer.flush()
+    _, _, jdbc_url = warehouse
+    tmp = tmp_path_factory.mktemp("kafka")
+    run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
+    return stream, topic, seed_rules.evaluate(stream)
+
+
+def warehouse_rows(warehouse) -> list[dict]:
+    connection, schema, _ = warehouse
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT transaction_id, alert_type, reason, risk_score, alert_time "
+                       f"FROM {schema}.fraud_alerts")
+        return [dict(zip(["transactionId", "alertType", "reason", "riskScore", "timestamp"], r,
+                         strict=True)) for r in cursor.fetchall()]
+
+
+def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):
+    _, topic, expected = replayed
+    got = consume_committed(broker, f"{topic}-alerts")
+    assert expected["fraud_alerts"]
+    assert alert_set(got) == alert_set(expected["fraud_alerts"])
+    assert len(got) == len(expected["fraud_alerts"])
+
+
+def test_the_warehouse_gets_every_combined_alert_once(warehouse, replayed):
+    _, _, expected = replayed
+    rows = warehouse_rows(warehouse)
+    assert alert_set(rows) == alert_set(expected["alert_history"])
+    assert len(rows) == len(expected["alert_history"])
+
+
+def test_a_replay_adds_no_warehouse_row(broker, warehouse, replayed, tmp_path):
+    _, topic, expected = replayed
+    _, _, jdbc_url = warehouse
+    run_platform_job(broker, jdbc_url, topic, "fraud-detection-replay", tmp_path)
+    assert len(warehouse_rows(warehouse)) == len(expected["alert_history"])
