@@ -107,9 +107,14 @@ def _pid() -> int | None:
     return pid
 
 
+def running() -> bool:
+    """True when a broker serves on PORT: this one, or another one a user started."""
+    return _answers() and _ready()
+
+
 def start(timeout: float = 90.0) -> str:
-    """Start the broker unless it runs; return its bootstrap address once it accepts clients."""
-    if _pid() is not None and _answers():
+    """Start the broker unless one serves on PORT; return the bootstrap address once it does."""
+    if running():
         return bootstrap()
     HOME.mkdir(parents=True, exist_ok=True)
     (HOME / "server.properties").write_text(_properties())

@@ -26,10 +26,14 @@ JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
 
 @pytest.fixture(scope="module")
 def broker():
+    already_running = kafka_broker.running()
     try:
-        yield kafka_broker.start()
+        address = kafka_broker.start()
     except kafka_broker.KafkaUnavailable as error:
         pytest.fail(str(error))
+    yield address
+    if not already_running:  # leave a broker someone else started alone
+        kafka_broker.stop()
 
 
 @pytest.fixture(scope="module")
