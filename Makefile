@@ -12,7 +12,14 @@ demo: setup  ## generate sample data and run the whole batch analysis
 test: setup  ## lint and run the test suite
 	$(PY) -m pytest
 
-setup: .venv/.installed build/jars/.fetched
+FLINK_LIB = .venv/lib/python3.11/site-packages/pyflink/lib
+
+setup: .venv/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway
+
+# sql-client.sh needs the flink-sql-gateway jar, which the apache-flink wheel lacks.
+$(FLINK_LIB)/.sql-gateway: .venv/.installed build/jars/.fetched
+	cp build/jars/flink/flink-sql-gateway-*.jar $(FLINK_LIB)/
+	touch $@
 
 .venv/.installed: requirements.lock
 	test -x .venv/bin/python || python3 -m venv .venv

@@ -136,7 +136,7 @@ def render(job: FlinkJob, config: dict[str, str]) -> str:
     for jar in filter(None, jars.split(";")):
         lines.append(f"ADD JAR '{jar.removeprefix('file://')}';")
     for key, value in {**config, **job.config}.items():
-        if key in ("execution.target", "rest.address", "rest.port", "python.client.executable"):
+        if key in ("execution.target", "rest.address", "rest.port"):
             continue  # the client's own settings decide where it submits
         lines.append(f"SET '{key}' = '{value.replace(chr(39), chr(39) * 2)}';")
     lines.append("")
@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dry-run", action="store_true",
                         help="create the tables and plan the job; run nothing")
     parser.add_argument("--detach", action="store_true", help="submit and return")
+    parser.add_argument("--parallelism", type=int, help="override parallelism.default")
     parser.add_argument("--render", action="store_true",
                         help="print the job as one script for the Flink SQL client")
     args = parser.parse_args(argv)
@@ -258,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         scripts = collect_scripts([p.resolve() for p in args.paths], connector_file)
         job = resolve(scripts, variables)
         config = base_config(profile.flink, args.jobmanager)
+        if args.parallelism:
+            config["parallelism.default"] = str(args.parallelism)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
