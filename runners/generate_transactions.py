@@ -49,6 +49,8 @@ SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant"]
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+WAKING_HOURS = 16
 
 
 @dataclass
@@ -150,12 +152,15 @@ def events(count: int, users: int, seed: int,
     rng = random.Random(seed)
     people = make_users(users, rng)
     per_user = max(1, count // users)
-    span_ms = max(HOUR_MS, per_user * 3 * HOUR_MS // 4)  # a few transactions per waking hour
+    # About 1.5 transactions per waking hour, over as many days as that takes.
+    days = max(1, round(per_user / (1.5 * WAKING_HOURS)))
     produced: list[tuple[int, dict, str | None]] = []
     for user in people:
         n = 0
         while n < per_user:
-            ts = START_MS + rng.randrange(span_ms)
+            # Within the user's waking hours, on one of the days.
+            ts = (START_MS + rng.randrange(days) * DAY_MS + user.wakes_at * HOUR_MS
+                  + rng.randrange(WAKING_HOURS * HOUR_MS))
             if rng.random() < rates.scenario_per_user * per_user / 10:
                 batch = scenario(rng, rng.choice(SCENARIOS), user, ts)
             else:

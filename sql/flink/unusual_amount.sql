@@ -11,7 +11,8 @@
 --   alert_time = the transaction's event time, as epoch milliseconds and as rowtime).
 -- Parameters: min_history, the seed's 10.
 -- Edges: Flink rejects an OVER frame that ends at 1 PRECEDING, so the running sums include the
---   current row and the current row is subtracted. stddev is the seed's sqrt(E[x^2] - mean^2);
+--   current row, and the previous row's sums (LAG) are the previous statistics, bit for bit
+--   the seed's totals. stddev is the seed's sqrt(E[x^2] - mean^2);
 --   rounding can make the radicand slightly negative, and then, as in the seed, no alert.
 -- @param min_history = 10
 
@@ -34,7 +35,9 @@ WITH running_totals AS (
     )
 ),
 
-previous_stats AS (
+previous_totals AS (
+    -- The previous row's running sums are the seed's totals before this transaction, added
+    -- in the same order; subtracting the current amount instead can differ in the last bit.
     SELECT
         transaction_id,
         user_id,
@@ -42,13 +45,26 @@ previous_stats AS (
         epoch_millis,
         event_time,
         running_count - 1 AS previous_count,
-        (running_sum - amount) / (running_count - 1) AS previous_mean,
-        sqrt(
-            (running_squares - amount * amount) / (running_count - 1)
-            - power((running_sum - amount) / (running_count - 1), 2)
-        ) AS previous_stddev
+        lag(running_sum) OVER user_order AS previous_sum,
+        lag(running_squares) OVER user_order AS previous_squares
     FROM running_totals
-    WHERE running_count - 1 > ${min_history}
+    WINDOW user_order AS (PARTITION BY user_id ORDER BY event_time)
+),
+
+previous_stats AS (
+    SELECT
+        transaction_id,
+        user_id,
+        amount,
+        epoch_millis,
+        event_time,
+        previous_sum / previous_count AS previous_mean,
+        sqrt(
+            previous_squares / previous_count
+            - power(previous_sum / previous_count, 2)
+        ) AS previous_stddev
+    FROM previous_totals
+    WHERE previous_count > ${min_history}
 )
 
 SELECT
