@@ -24,10 +24,6 @@ T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a minute boundary
 class JobOutput:
     rows: dict[str, list[dict]]
 
-    def alerts(self, sink: str = "detector_alerts", user: str | None = None) -> list[dict]:
-        return [r for r in self.rows[sink] if user is None or r.get("userId", r.get("user_id"))
-                == user]
-
 
 def txn(transaction_id: str, user: str, seconds: float, amount: float = 20.0, *,
         category: str = "GROCERY", lat: float = 40.7128, lon: float = -74.006) -> dict:
