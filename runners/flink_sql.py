@@ -10,6 +10,8 @@ the file's `-- @param` default, then the profile, then `--var name=value`.
 - CREATE FUNCTION ... LANGUAGE PYTHON finds the modules in udfs/, shipped to the Python workers.
 - The connector jars (build/jars/flink) are on the job's classpath.
 - It runs on an in-process MiniCluster, or with --jobmanager HOST:PORT on a session cluster.
+- --restore PATH starts the job from a savepoint or retained checkpoint; --restore latest picks
+  the newest completed checkpoint under the profile's execution.checkpointing.dir.
 - --render prints the same job as one script for the Flink SQL client instead of running it.
 - Output folders named by the profile's `flink_replace_outputs` variables (local: alerts_path)
   are written to a staging folder and swapped in when the job succeeds: a re-run replaces the
@@ -129,6 +131,26 @@ def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[s
     return config
 
 
+def latest_checkpoint(checkpoint_dir: str) -> Path | None:
+    """The newest completed checkpoint (one holding _metadata) of any job under the folder."""
+    root = Path(checkpoint_dir.removeprefix("file://"))
+    completed = [m.parent for m in root.glob("*/chk-*/_metadata")]
+    return max(completed, key=lambda p: p.stat().st_mtime, default=None)
+
+
+def restore_config(restore: str, config: dict[str, str]) -> dict[str, str]:
+    """The settings that start the job from `restore`: a path, or `latest`."""
+    if restore != "latest":
+        return {"execution.state-recovery.path": restore}
+    checkpoint_dir = config.get("execution.checkpointing.dir")
+    if not checkpoint_dir:
+        raise ProfileError("--restore latest needs execution.checkpointing.dir in the profile")
+    found = latest_checkpoint(checkpoint_dir)
+    if found is None:
+        raise ProfileError(f"--restore latest: no completed checkpoint under {checkpoint_dir}")
+    return {"execution.state-recovery.path": f"file://{found}"}
+
+
 def render(job: FlinkJob, config: dict[str, str]) -> str:
     """The job as one script for `sql-client.sh -f`."""
     lines = ["-- Rendered by runners/flink_sql.py; edit the source files instead.", ""]
@@ -245,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="create the tables and plan the job; run nothing")
     parser.add_argument("--detach", action="store_true", help="submit and return")
     parser.add_argument("--parallelism", type=int, help="override parallelism.default")
+    parser.add_argument("--restore", metavar="PATH|latest",
+                        help="start from this savepoint or checkpoint; latest: the newest one "
+                             "under execution.checkpointing.dir")
     parser.add_argument("--render", action="store_true",
                         help="print the job as one script for the Flink SQL client")
     args = parser.parse_args(argv)
@@ -261,6 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         config = base_config(profile.flink, args.jobmanager)
         if args.parallelism:
             config["parallelism.default"] = str(args.parallelism)
+        if args.restore:
+            config.update(restore_config(args.restore, config))
+            print(f"restoring from {config['execution.state-recovery.path']}", file=sys.stderr)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -13,44 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from runners import flink_sql, kafka_broker
+from runners import flink_sql
 from runners.generate_transactions import Rates, events
 from runners.profiles import load_profile
 from tests.flink import seed_rules
+from tests.flink.platform_io import (
+    consume_committed,
+    create_job_topics,
+    produce_lines,
+    warehouse_rows,
+)
 from tests.flink.test_fraud_end_to_end import alert_set
 
 pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
-
-
-@pytest.fixture(scope="module")
-def broker():
-    already_running = kafka_broker.running()
-    try:
-        address = kafka_broker.start()
-    except kafka_broker.KafkaUnavailable as error:
-        pytest.fail(str(error))
-    yield address
-    if not already_running:  # leave a broker someone else started alone
-        kafka_broker.stop()
-
-
-@pytest.fixture(scope="module")
-def warehouse(postgres_url):
-    import psycopg2
-
-    schema = f"fraud_{uuid.uuid4().hex[:8]}"
-    connection = psycopg2.connect(postgres_url)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-        cursor.execute(f"SET search_path TO {schema}")
-        cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
-    host_db = postgres_url.split("@", 1)[1]
-    user = postgres_url.split("//", 1)[1].split("@", 1)[0]
-    yield connection, schema, f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
-    connection.close()
 
 
 def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Path) -> None:
@@ -61,61 +38,22 @@ def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Pa
                  "kafka_bounded_mode": "latest-offset"}
     connectors = flink_sql.CONNECTOR_DIR / "kafka.sql"
     job = flink_sql.resolve(flink_sql.collect_scripts([JOB_FILE], connectors), variables)
-    config = flink_sql.base_config({**load_profile("platform").flink,
-                                    "execution.checkpointing.interval": "2 s",
-                                    "state.checkpoints.dir": f"file://{tmp}/checkpoints"}, None)
+    checkpoints = {"execution.checkpointing.interval": "2 s",
+                   "execution.checkpointing.dir": f"file://{tmp}/checkpoints"}
+    config = flink_sql.base_config({**load_profile("platform").flink, **checkpoints}, None)
     flink_sql.run(job, config)
-
-
-def consume_committed(broker: str, topic: str, idle_seconds: float = 8.0) -> list[dict]:
-    import json
-    import time
-
-    from confluent_kafka import Consumer
-
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"check-{uuid.uuid4().hex}",
-                         "auto.offset.reset": "earliest", "isolation.level": "read_committed",
-                         "enable.auto.commit": False})
-    consumer.subscribe([topic])
-    rows, last = [], time.monotonic()
-    try:
-        while time.monotonic() - last < idle_seconds:
-            message = consumer.poll(0.5)
-            if message is None or message.error():
-                continue
-            rows.append(json.loads(message.value()))
-            last = time.monotonic()
-    finally:
-        consumer.close()
-    return rows
 
 
 @pytest.fixture(scope="module")
 def replayed(broker, warehouse, tmp_path_factory):
-    from confluent_kafka import Producer
-
     stream = [line for _, line, _ in events(5_000, users=100, seed=5, rates=Rates())]
     topic = f"transactions-{uuid.uuid4().hex[:8]}"
-    kafka_broker.create_topics(topic, partitions=1)
-    kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",
-                               f"{topic}-dead-letters", f"{topic}-late")
-    producer = Producer({"bootstrap.servers": broker})
-    for line in stream:
-        producer.produce(topic, value=line.encode())
-    producer.flush()
+    create_job_topics(topic)
+    produce_lines(broker, topic, stream)
     _, _, jdbc_url = warehouse
     tmp = tmp_path_factory.mktemp("kafka")
     run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
     return stream, topic, seed_rules.evaluate(stream)
-
-
-def warehouse_rows(warehouse) -> list[dict]:
-    connection, schema, _ = warehouse
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT transaction_id, alert_type, reason, risk_score, alert_time "
-                       f"FROM {schema}.fraud_alerts")
-        return [dict(zip(["transactionId", "alertType", "reason", "riskScore", "timestamp"], r,
-                         strict=True)) for r in cursor.fetchall()]
 
 
 def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):

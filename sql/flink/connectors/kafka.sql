@@ -15,13 +15,18 @@
 --   detector_alerts, dead_letters, late_transactions
 --                      topics ${alerts_topic}-by-detector, ${transactions_topic}-dead-letters and
 --                      ${transactions_topic}-late, exactly-once as well.
+--   Each sink's Kafka transactional ids start with its topic's name: two jobs writing to
+--   different topics never fence each other, and a restarted job aborts what its killed
+--   predecessor left open on the same topic.
 -- Parameters: kafka_bootstrap, transactions_topic, alerts_topic, kafka_bounded_mode, consumer_group,
+--   source_idle_timeout (a partition silent this long no longer holds the watermark back),
 --   fraud_jdbc_url (jdbc:postgresql://host:port/db?user=...; a password, if any, comes in it
 --   from the environment, never from a file).
 -- @param transactions_topic = transactions
 -- @param alerts_topic = fraud-alerts
 -- @param kafka_bounded_mode = unbounded
 -- @param consumer_group = fraud-detection
+-- @param source_idle_timeout = 30 s
 
 CREATE TEMPORARY TABLE transaction_lines (
     line STRING
@@ -36,6 +41,9 @@ CREATE TEMPORARY TABLE transaction_lines (
     -- A watermark after every record, not every 200 ms: whether a record is late then depends
     -- on the records before it, not on timing, so a replay sorts the same records as late.
     'scan.watermark.emit.strategy' = 'on-event',
+    -- A source subtask without a partition, or a partition quiet for this long, stops holding
+    -- the watermark back; without it, fewer partitions than subtasks stall every window.
+    'scan.watermark.idle-timeout' = '${source_idle_timeout}',
     'format' = 'raw'
 );
 
@@ -52,7 +60,7 @@ CREATE TEMPORARY TABLE fraud_alerts (
     'properties.bootstrap.servers' = '${kafka_bootstrap}',
     'properties.transaction.timeout.ms' = '900000',
     'sink.delivery-guarantee' = 'exactly-once',
-    'sink.transactional-id-prefix' = 'fraud-alerts',
+    'sink.transactional-id-prefix' = '${alerts_topic}',
     'format' = 'json'
 );
 
@@ -84,7 +92,7 @@ CREATE TEMPORARY TABLE detector_alerts (
     'properties.bootstrap.servers' = '${kafka_bootstrap}',
     'properties.transaction.timeout.ms' = '900000',
     'sink.delivery-guarantee' = 'exactly-once',
-    'sink.transactional-id-prefix' = 'fraud-detector-alerts',
+    'sink.transactional-id-prefix' = '${alerts_topic}-by-detector',
     'format' = 'json'
 );
 
@@ -97,7 +105,7 @@ CREATE TEMPORARY TABLE dead_letters (
     'properties.bootstrap.servers' = '${kafka_bootstrap}',
     'properties.transaction.timeout.ms' = '900000',
     'sink.delivery-guarantee' = 'exactly-once',
-    'sink.transactional-id-prefix' = 'fraud-dead-letters',
+    'sink.transactional-id-prefix' = '${transactions_topic}-dead-letters',
     'format' = 'json'
 );
 
@@ -111,6 +119,6 @@ CREATE TEMPORARY TABLE late_transactions (
     'properties.bootstrap.servers' = '${kafka_bootstrap}',
     'properties.transaction.timeout.ms' = '900000',
     'sink.delivery-guarantee' = 'exactly-once',
-    'sink.transactional-id-prefix' = 'fraud-late-transactions',
+    'sink.transactional-id-prefix' = '${transactions_topic}-late',
     'format' = 'json'
 );
