@@ -64,19 +64,21 @@ class FlinkJob:
     inserts: list[tuple[Script, Statement, str]] = field(default_factory=list)
 
 
-def collect_scripts(paths: Sequence[Path], connectors: Path | None) -> list[Script]:
-    """The given files, the connectors file and every file they depend on, in order."""
+def collect_scripts(paths: Sequence[Path], connectors: Path | Sequence[Path] | None,
+                    library: Sequence[Path] = ()) -> list[Script]:
+    """The given files, the connectors file(s) and every file they depend on, in order.
+
+    A file's upstream is looked for among its own folder's files, the connectors and `library`
+    (a benchmark query kept elsewhere can read the views of sql/flink/).
+    """
+    extra = [connectors] if isinstance(connectors, Path) else list(connectors or ())
     chosen: dict[Path, Script] = {}
     for path in paths:
         if not path.is_file():
             raise ScriptError(path, 0, "no such file")
-        pool = [sqlscript.load(f, dialect="flink") for f in sorted(path.parent.glob("*.sql"))]
-        if connectors is not None:
-            pool.append(sqlscript.load(connectors, dialect="flink"))
-        target = next((s for s in pool if s.path == path.resolve()), None)
-        if target is None:
-            target = sqlscript.load(path, dialect="flink")
-            pool.append(target)
+        candidates = {f.resolve() for f in [*path.parent.glob("*.sql"), *extra, *library]}
+        pool = [sqlscript.load(f, dialect="flink") for f in sorted(candidates)]
+        target = next(s for s in pool if s.path == path.resolve())
         for script in sqlscript.upstream_of(target, pool):
             chosen[script.path] = script
     return sqlscript.dependency_order(list(chosen.values()))
@@ -118,6 +120,9 @@ def python_files() -> Path:
 def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[str, str]:
     config = dict(FLINK_DEFAULTS)
     config.update(profile_flink)
+    for key in ("execution.checkpointing.dir", "execution.checkpointing.savepoint-dir"):
+        if key in config and "://" not in config[key]:  # a folder of the checkout
+            config[key] = (REPO / config[key]).resolve().as_uri()
     jars = sorted(str(j) for j in JAR_DIR.glob("*.jar") if "sql-gateway" not in j.name)
     if jars:
         config["pipeline.jars"] = ";".join(f"file://{j}" for j in jars)

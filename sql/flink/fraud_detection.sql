@@ -14,6 +14,11 @@
 -- Parameters: min_published_risk, the seed's 0.7.
 -- @param min_published_risk = 0.7
 
+-- Optimise the views the five INSERTs share (the parsed transactions, the detectors' alerts)
+-- once, as shared blocks. Without it the planner pushes each INSERT's projection into its own
+-- copy of the parsing: every line was parsed five times, and the job ran 4x slower.
+SET 'table.optimizer.reuse-optimize-block-with-digest-enabled' = 'true';
+
 INSERT INTO fraud_alerts
 SELECT
     transaction_id AS `transactionId`,

@@ -1,0 +1,15 @@
+-- file_source: the benchmark's input, a JSON-lines file replayed once (bounded).
+--
+-- Computes: nothing; declares transaction_lines as connectors/files.sql does.
+-- Inputs: the files under ${transactions_path}.
+-- Outputs: transaction_lines (line STRING).
+-- Parameters: transactions_path.
+-- @param transactions_path = data/bench/transactions
+
+CREATE TEMPORARY TABLE transaction_lines (
+    line STRING
+) WITH (
+    'connector' = 'filesystem',
+    'path' = '${transactions_path}',
+    'format' = 'raw'
+);

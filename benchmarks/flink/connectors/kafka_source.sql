@@ -1,0 +1,23 @@
+-- kafka_source: the benchmark's input, a Kafka topic read from the start to the offsets it
+-- holds when the job starts (bounded), as connectors/kafka.sql reads it.
+--
+-- Computes: nothing; declares transaction_lines.
+-- Inputs: the topic ${transactions_topic} on ${kafka_bootstrap}.
+-- Outputs: transaction_lines (line STRING).
+-- Parameters: kafka_bootstrap, transactions_topic, consumer_group.
+-- @param transactions_topic = bench-transactions
+-- @param consumer_group = fraud-benchmark
+
+CREATE TEMPORARY TABLE transaction_lines (
+    line STRING
+) WITH (
+    'connector' = 'kafka',
+    'topic' = '${transactions_topic}',
+    'properties.bootstrap.servers' = '${kafka_bootstrap}',
+    'properties.group.id' = '${consumer_group}',
+    'scan.startup.mode' = 'earliest-offset',
+    'scan.bounded.mode' = 'latest-offset',
+    'scan.watermark.emit.strategy' = 'on-event',
+    'scan.watermark.idle-timeout' = '5 s',
+    'format' = 'raw'
+);

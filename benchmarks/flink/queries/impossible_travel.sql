@@ -1,0 +1,16 @@
+-- impossible_travel: one detector alone, sql/flink/impossible_travel.sql, on top of the parsing.
+--
+-- Computes: impossible_travel_alerts, discarded.
+-- Inputs: transactions (sql/flink/transactions.sql).
+-- Outputs: detector_alerts (blackhole).
+-- Parameters: none.
+
+INSERT INTO detector_alerts
+SELECT
+    transaction_id AS `transactionId`,
+    user_id AS `userId`,
+    alert_type AS `alertType`,
+    reason,
+    risk_score AS `riskScore`,
+    alert_millis AS `timestamp`
+FROM impossible_travel_alerts;

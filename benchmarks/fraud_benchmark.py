@@ -1,0 +1,270 @@
+"""Benchmark the fraud job: our Flink SQL against the seed's Java job, Nexmark style.
+
+    python benchmarks/fraud_benchmark.py --events 1100000
+
+It generates the transactions once (reused on later runs), then prints, each run a whole
+process on the same file in the same run:
+- seed:      the seed's Java job ported to Flink 2's DataStream API
+             (benchmarks/flink/seed_job/, compiled here with javac against the wheel's jars);
+- job:       sql/flink/fraud_detection.sql, all five outputs to blackhole sinks;
+- parse and each detector alone (benchmarks/flink/queries/, one query per file);
+- kafka:     the whole job reading the same lines from a Kafka topic (--kafka);
+- latency:   the platform job as deployed (runners/flink_sql.py --profile platform: Kafka in,
+             exactly-once Kafka out, the warehouse over JDBC) at a fixed input rate: from a
+             transaction produced to its alert readable by a read_committed consumer, p50/p99
+             (--latency-rate; needs the PostgreSQL of runners/local_postgres.py).
+Throughput is events/s of the whole process (start-up included), "sustained" without the
+start-up (the same run on a 1,000-line file), and per core: the machine's cores, which
+parallelism 2 keeps busy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.batch_benchmark import measure  # noqa: E402
+from runners.generate_transactions import ensure  # noqa: E402
+
+BENCH = REPO / "benchmarks" / "flink"
+SEED_CLASSES = REPO / "build" / "bench" / "seed_job"
+WHEEL_LIB = Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / "pyflink" / "lib"
+DATA = REPO / "data" / "bench"
+CORES = os.cpu_count() or 1
+QUERIES = ["parse", "high_velocity", "unusual_amount", "impossible_travel",
+           "suspicious_sequence", "suspicious_merchant"]
+
+
+def compile_seed_job() -> None:
+    source = BENCH / "seed_job" / "RealTimeFraudDetection.java"
+    marker = SEED_CLASSES / "RealTimeFraudDetection.class"
+    if marker.exists() and marker.stat().st_mtime > source.stat().st_mtime:
+        return
+    SEED_CLASSES.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["javac", "-nowarn", "-cp", f"{WHEEL_LIB}/*", "-d", str(SEED_CLASSES),
+                    str(source)], check=True)
+
+
+def seed_command(data: Path) -> list[str]:
+    checkpoints = DATA / "checkpoints" / f"seed-{uuid.uuid4().hex[:8]}"
+    return ["java", "-Xmx1g", "-cp", f"{WHEEL_LIB}/*:{SEED_CLASSES}", "RealTimeFraudDetection",
+            str(data / "transactions.jsonl"), "2", checkpoints.as_uri()]
+
+
+def sql_command(query: str, source: str, variables: dict[str, str]) -> list[str]:
+    command = [sys.executable, __file__, "--run-sql", query, "--source", source]
+    for name, value in variables.items():
+        command += ["--var", f"{name}={value}"]
+    return command
+
+
+def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
+    """One job in this process: the query over the benchmark's source and blackhole sinks."""
+    from runners import flink_sql
+    from runners.profiles import load_profile
+
+    target = (REPO / query) if query.endswith(".sql") else BENCH / "queries" / f"{query}.sql"
+    connectors = [BENCH / "connectors" / f"{source}_source.sql",
+                  BENCH / "connectors" / "blackhole_sinks.sql"]
+    scripts = flink_sql.collect_scripts([target.resolve()], connectors,
+                                        library=sorted((REPO / "sql" / "flink").glob("*.sql")))
+    profile = load_profile("local")
+    job = flink_sql.resolve(scripts, {**profile.vars, **variables})
+    config = flink_sql.base_config(profile.flink, None)
+    config["execution.checkpointing.dir"] = (DATA / "checkpoints").as_uri()
+    flink_sql.run(job, config)
+
+
+def throughput(name: str, events: int, wall: float, startup: float | None) -> dict:
+    row = {"run": name, "events": events, "wall_s": round(wall, 1),
+           "events_per_s": round(events / wall), "per_core": round(events / wall / CORES)}
+    if startup is not None and wall > startup:
+        row["sustained_per_s"] = round(events / (wall - startup))
+        row["sustained_per_core"] = round(events / (wall - startup) / CORES)
+    return row
+
+
+def print_row(row: dict) -> None:
+    sustained = (f"  sustained {row['sustained_per_s']:>8,}/s ({row['sustained_per_core']:,}/core)"
+                 if "sustained_per_s" in row else "")
+    print(f"{row['run']:<22} {row['wall_s']:>7.1f} s {row['events_per_s']:>8,} ev/s "
+          f"({row['per_core']:,}/core){sustained}", flush=True)
+
+
+def file_runs(data: Path, small: Path, events: int, queries: list[str]) -> list[dict]:
+    rows = []
+    seed_startup = measure(seed_command(small))["wall"]
+    rows.append(throughput("seed (Java DataStream)", events,
+                           measure(seed_command(data))["wall"], seed_startup))
+    print_row(rows[-1])
+    for query in queries:
+        name = "job" if query == "job" else query
+        target = "sql/flink/fraud_detection.sql" if query == "job" else query
+        startup = measure(sql_command(target, "file", {"transactions_path": str(small)}))["wall"]
+        wall = measure(sql_command(target, "file", {"transactions_path": str(data)}))["wall"]
+        rows.append(throughput(f"sql {name}", events, wall, startup))
+        print_row(rows[-1])
+    return rows
+
+
+def kafka_run(data: Path, events: int) -> dict:
+    from runners import kafka_broker
+    from tests.flink.platform_io import produce_lines
+
+    broker = kafka_broker.start()
+    topic = f"bench-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topics(topic, partitions=2)
+    lines = (data / "transactions.jsonl").read_text().splitlines()
+    produce_lines(broker, topic, lines)
+    variables = {"kafka_bootstrap": broker, "transactions_topic": topic,
+                 "consumer_group": f"bench-{uuid.uuid4().hex[:6]}"}
+    wall = measure(sql_command("sql/flink/fraud_detection.sql", "kafka", variables))["wall"]
+    row = throughput("sql job from Kafka", len(lines), wall, None)
+    print_row(row)
+    return row
+
+
+def latency_run(rate: float, seconds: float, interval: str) -> dict:
+    """The platform job, unbounded; produce at `rate` and time each alert's arrival."""
+    from confluent_kafka import Consumer, Producer
+
+    from runners import kafka_broker
+    from runners.flink_sql import latest_checkpoint
+    from runners.generate_transactions import Rates, events
+
+    broker = kafka_broker.start()
+    topic = f"latency-{uuid.uuid4().hex[:8]}"
+    kafka_broker.create_topics(topic, partitions=1)
+    kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",
+                               f"{topic}-dead-letters", f"{topic}-late")
+    checkpoints = DATA / "checkpoints" / topic
+    log = DATA / f"{topic}.log"
+    env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(),
+           "FLINK_CHECKPOINT_INTERVAL": interval, "FRAUD_JDBC_URL": latency_warehouse()}
+    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
+               str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
+               "--var", f"transactions_topic={topic}", "--var", f"alerts_topic={topic}-alerts",
+               "--var", f"consumer_group=latency-{topic}", "--var", "source_idle_timeout=2 s"]
+    with log.open("w") as out:
+        job = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 180
+        while latest_checkpoint(checkpoints.as_uri()) is None:
+            if job.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the latency job did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        received: dict[str, float] = {}
+        stop = threading.Event()
+
+        def consume() -> None:
+            consumer = Consumer({"bootstrap.servers": broker, "group.id": f"lat-{topic}",
+                                 "auto.offset.reset": "earliest",
+                                 "isolation.level": "read_committed"})
+            consumer.subscribe([f"{topic}-alerts"])
+            while not stop.is_set():
+                message = consumer.poll(0.2)
+                if message is not None and not message.error():
+                    alert = json.loads(message.value())
+                    received.setdefault(alert["transactionId"], time.time())
+            consumer.close()
+
+        reader = threading.Thread(target=consume)
+        reader.start()
+        producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
+        produced: dict[str, float] = {}
+        count = int(rate * seconds)
+        started = time.monotonic()
+        for sent, (_, line, _) in enumerate(events(count, max(1, count // 50), 23,
+                                                   Rates(late=0, bad=0))):
+            produced[json.loads(line)["transactionId"]] = time.time()
+            producer.produce(topic, value=line.encode())
+            if sent % 50 == 0:
+                producer.poll(0)
+                time.sleep(max(0.0, sent / rate - (time.monotonic() - started)))
+        producer.flush()
+        time.sleep(20)  # the last windows close only when event time moves past them
+        stop.set()
+        reader.join()
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+    delays = sorted(received[t] - produced[t] for t in received if t in produced)
+    if not delays:
+        raise RuntimeError(f"no alert arrived:\n{log.read_text()[-3000:]}")
+    row = {"run": f"latency at {rate:,.0f}/s", "alerts": len(delays),
+           "p50_s": round(statistics.median(delays), 2),
+           "p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 2),
+           "checkpoint_interval": interval}
+    print(f"{row['run']:<22} {row['alerts']} alerts, p50 {row['p50_s']} s, p99 {row['p99_s']} s "
+          f"(exactly-once, checkpoints every {interval})", flush=True)
+    return row
+
+
+def latency_warehouse() -> str:
+    """A fresh schema in the test PostgreSQL with the fraud_alerts table; its JDBC URL."""
+    import psycopg2
+
+    from runners import local_postgres
+
+    url = local_postgres.start()
+    schema = f"latency_{uuid.uuid4().hex[:8]}"
+    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
+        cursor.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema}")
+        cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
+    host_db = url.split("@", 1)[1]
+    user = url.split("//", 1)[1].split("@", 1)[0]
+    return f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_100_000)
+    parser.add_argument("--queries", default="job," + ",".join(QUERIES),
+                        help="comma-separated: job and/or " + ", ".join(QUERIES))
+    parser.add_argument("--kafka", action="store_true", help="also the job from a Kafka topic")
+    parser.add_argument("--latency-rate", type=float, default=0,
+                        help="also the alert latency at this many events/s (e.g. 2000)")
+    parser.add_argument("--latency-seconds", type=float, default=60)
+    parser.add_argument("--checkpoint-interval", default="2 s")
+    parser.add_argument("--run-sql", help=argparse.SUPPRESS)
+    parser.add_argument("--source", default="file", help=argparse.SUPPRESS)
+    parser.add_argument("--var", action="append", default=[], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.run_sql:
+        run_sql(args.run_sql, args.source, dict(v.split("=", 1) for v in args.var))
+        return 0
+
+    data = DATA / f"transactions-{args.events}"
+    small = DATA / "transactions-1000"
+    ensure(args.events, data)
+    ensure(1000, small)
+    compile_seed_job()
+    events = sum(1 for _ in (data / "transactions.jsonl").open())
+    print(f"{events:,} lines, {CORES} cores, parallelism 2", flush=True)
+    rows = file_runs(data, small, events, [q for q in args.queries.split(",") if q])
+    if args.kafka:
+        rows.append(kafka_run(data, events))
+    if args.latency_rate:
+        rows.append(latency_run(args.latency_rate, args.latency_seconds,
+                                args.checkpoint_interval))
+    shutil.rmtree(DATA / "checkpoints", ignore_errors=True)
+    print("RESULTS " + json.dumps(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
