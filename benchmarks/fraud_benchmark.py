@@ -8,6 +8,8 @@ process on the same file in the same run:
              (benchmarks/flink/seed_job/, compiled here with javac against the wheel's jars);
 - job:       sql/flink/fraud_detection.sql, all five outputs to blackhole sinks;
 - parse and each detector alone (benchmarks/flink/queries/, one query per file);
+- the haversine variants: impossible_travel with Flink's thread mode for Python functions, and
+  with the distance written in SQL instead of the Python UDF;
 - kafka:     the whole job reading the same lines from a Kafka topic (--kafka);
 - latency:   the platform job as deployed (runners/flink_sql.py --profile platform: Kafka in,
              exactly-once Kafka out, the warehouse over JDBC) at a fixed input rate: from a
@@ -46,6 +48,7 @@ DATA = REPO / "data" / "bench"
 CORES = os.cpu_count() or 1
 QUERIES = ["parse", "high_velocity", "unusual_amount", "impossible_travel",
            "suspicious_sequence", "suspicious_merchant"]
+UDF_VARIANTS = ["impossible_travel@thread", "impossible_travel_sql_formula"]
 
 
 def compile_seed_job() -> None:
@@ -72,10 +75,14 @@ def sql_command(query: str, source: str, variables: dict[str, str]) -> list[str]
 
 
 def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
-    """One job in this process: the query over the benchmark's source and blackhole sinks."""
+    """One job in this process: the query over the benchmark's source and blackhole sinks.
+
+    QUERY@thread runs its Python functions in Flink's thread mode (PEMJA, in the JVM).
+    """
     from runners import flink_sql
     from runners.profiles import load_profile
 
+    query, _, mode = query.partition("@")
     target = (REPO / query) if query.endswith(".sql") else BENCH / "queries" / f"{query}.sql"
     connectors = [BENCH / "connectors" / f"{source}_source.sql",
                   BENCH / "connectors" / "blackhole_sinks.sql"]
@@ -85,6 +92,12 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
     job = flink_sql.resolve(scripts, {**profile.vars, **variables})
     config = flink_sql.base_config(profile.flink, None)
     config["execution.checkpointing.dir"] = (DATA / "checkpoints").as_uri()
+    if mode == "thread":
+        config["python.execution-mode"] = "thread"
+        # The embedded interpreter does not see the virtualenv's packages (pemja) by itself.
+        site_packages = WHEEL_LIB.parent.parent
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_packages),
+                                                                 os.environ.get("PYTHONPATH")]))
     flink_sql.run(job, config)
 
 
@@ -100,7 +113,7 @@ def throughput(name: str, events: int, wall: float, startup: float | None) -> di
 def print_row(row: dict) -> None:
     sustained = (f"  sustained {row['sustained_per_s']:>8,}/s ({row['sustained_per_core']:,}/core)"
                  if "sustained_per_s" in row else "")
-    print(f"{row['run']:<22} {row['wall_s']:>7.1f} s {row['events_per_s']:>8,} ev/s "
+    print(f"{row['run']:<34} {row['wall_s']:>7.1f} s {row['events_per_s']:>8,} ev/s "
           f"({row['per_core']:,}/core){sustained}", flush=True)
 
 
@@ -209,7 +222,7 @@ def latency_run(rate: float, seconds: float, interval: str) -> dict:
            "p50_s": round(statistics.median(delays), 2),
            "p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 2),
            "checkpoint_interval": interval}
-    print(f"{row['run']:<22} {row['alerts']} alerts, p50 {row['p50_s']} s, p99 {row['p99_s']} s "
+    print(f"{row['run']:<34} {row['alerts']} alerts, p50 {row['p50_s']} s, p99 {row['p99_s']} s "
           f"(exactly-once, checkpoints every {interval})", flush=True)
     return row
 
@@ -233,8 +246,9 @@ def latency_warehouse() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_100_000)
-    parser.add_argument("--queries", default="job," + ",".join(QUERIES),
-                        help="comma-separated: job and/or " + ", ".join(QUERIES))
+    parser.add_argument("--queries", default=",".join(["job", *QUERIES, *UDF_VARIANTS]),
+                        help="comma-separated: job and/or "
+                             + ", ".join([*QUERIES, *UDF_VARIANTS]))
     parser.add_argument("--kafka", action="store_true", help="also the job from a Kafka topic")
     parser.add_argument("--latency-rate", type=float, default=0,
                         help="also the alert latency at this many events/s (e.g. 2000)")
