@@ -4,7 +4,7 @@ PY := .venv/bin/python
 UV_VERSION := 0.13.9
 EVENTS ?= 200000
 
-.PHONY: demo test setup jars lint lock bench clean
+.PHONY: demo test setup jars lint lock bench bench-fraud clean
 
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
@@ -37,13 +37,16 @@ jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, on
 
 lint: setup
 	.venv/bin/ruff check runners udfs dags tests benchmarks
-	.venv/bin/sqlfluff lint sql
+	.venv/bin/sqlfluff lint sql benchmarks/flink
 
 lock:  ## re-resolve requirements.in into requirements.lock
 	.venv/bin/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
 
 bench: setup  ## the batch benchmark at 1M and 10M events
 	$(PY) benchmarks/batch_benchmark.py --events 1000000 10000000
+
+bench-fraud: setup  ## the fraud job against the seed's Java job, 1.1M transactions
+	$(PY) benchmarks/fraud_benchmark.py --events 1100000 --kafka --latency-rate 2000
 
 clean:
 	rm -rf data

@@ -17,7 +17,8 @@ def test_sqlfluff_spark():
 def test_sqlfluff_flink_and_warehouse():
     """The flink dialect (sql/flink/.sqlfluff; only MATCH_RECOGNIZE is exempt, as it cannot
     be parsed) and postgres for the warehouse DDL."""
-    proc = subprocess.run([str(BIN / "sqlfluff"), "lint", "sql/flink", "sql/warehouse"],
+    proc = subprocess.run([str(BIN / "sqlfluff"), "lint", "sql/flink", "sql/warehouse",
+                           "benchmarks/flink"],
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 

@@ -52,7 +52,12 @@ def produce_lines(broker: str, topic: str, lines: list[str], rate: float = 0) ->
     producer = Producer({"bootstrap.servers": broker})
     started = time.monotonic()
     for sent, line in enumerate(lines):
-        producer.produce(topic, value=line.encode())
+        while True:
+            try:
+                producer.produce(topic, value=line.encode())
+                break
+            except BufferError:  # the local queue is full: let it drain
+                producer.poll(0.5)
         if rate and sent % 50 == 0:
             producer.poll(0)
             time.sleep(max(0.0, sent / rate - (time.monotonic() - started)))

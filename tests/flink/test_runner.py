@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 from runners import flink_sql
+from runners.profiles import ProfileError
 from runners.sqlscript import ScriptError, parse
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,7 +30,8 @@ def test_inserts_form_one_statement_set_and_set_statements_become_config(tmp_pat
     extra = parse("SET 'pipeline.name' = 'fraud ''detection''';\nSELECT 1;", tmp_path / "x.sql",
                   dialect="flink")
     job = flink_sql.resolve([*scripts, extra], {"transactions_path": "/in", "alerts_path": "/out"})
-    assert job.config == {"pipeline.name": "fraud 'detection'"}
+    assert job.config == {"table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
+                          "pipeline.name": "fraud 'detection'"}
     assert [s.first_word for _, s, _ in job.inserts] == ["INSERT"] * 5
     rendered = flink_sql.render(job, {"pipeline.jars": "file:///j/a.jar", "python.files": "/u.zip"})
     assert "ADD JAR '/j/a.jar';" in rendered
@@ -62,3 +65,31 @@ def test_outputs_are_swapped_in_whole(tmp_path):
     flink_sql.swap_in(final, staging)
     assert [p.name for p in final.iterdir()] == ["new"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["alerts"]
+
+
+def test_restore_latest_picks_the_newest_completed_checkpoint(tmp_path):
+    older = tmp_path / "job-a" / "chk-7"
+    newer = tmp_path / "job-b" / "chk-3"
+    unfinished = tmp_path / "job-b" / "chk-4"  # no _metadata yet: being written
+    for folder in (older, newer, unfinished):
+        folder.mkdir(parents=True)
+    (older / "_metadata").write_text("a")
+    (newer / "_metadata").write_text("b")
+    os.utime(older / "_metadata", (1, 1))
+    config = {"execution.checkpointing.dir": tmp_path.as_uri()}
+    assert flink_sql.restore_config("latest", config) == {
+        "execution.state-recovery.path": f"file://{newer.parent.parent / 'job-b' / 'chk-3'}"}
+    assert flink_sql.restore_config("/s/savepoint-1", config) == {
+        "execution.state-recovery.path": "/s/savepoint-1"}
+
+
+def test_restore_latest_without_a_checkpoint_says_where_it_looked(tmp_path):
+    with pytest.raises(ProfileError, match=f"no completed checkpoint under {tmp_path}"):
+        flink_sql.restore_config("latest", {"execution.checkpointing.dir": str(tmp_path)})
+    with pytest.raises(ProfileError, match="needs execution.checkpointing.dir"):
+        flink_sql.restore_config("latest", {})
+
+
+def test_a_relative_checkpoint_folder_is_taken_from_the_checkout():
+    config = flink_sql.base_config({"execution.checkpointing.dir": "data/checkpoints"}, None)
+    assert config["execution.checkpointing.dir"] == (REPO / "data" / "checkpoints").as_uri()
