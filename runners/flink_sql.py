@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--render", action="store_true",
                         help="print the job as one script for the Flink SQL client")
     args = parser.parse_args(argv)
+    # A parent that ran Python UDFs on a local MiniCluster (loopback mode: the workers run in
+    # the client process) has this set; inherited, it stops this process starting its gateway.
+    os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)
 
     try:
         profile = load_profile(args.profile)

@@ -55,14 +55,15 @@ def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Pa
                                 start_new_session=True)  # its own group: kill JVM and workers too
 
 
-def wait_for(condition, job: subprocess.Popen, log: Path, what: str) -> None:
+def wait_for(condition, job: subprocess.Popen, log: Path, what) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while not condition():
         if job.poll() is not None:
             pytest.fail(f"the job exited ({job.returncode}) before {what}:\n{log.read_text()}")
         if time.monotonic() > deadline:
             os.killpg(job.pid, signal.SIGKILL)
-            pytest.fail(f"no {what} after {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+            pytest.fail(f"no {what if isinstance(what, str) else what()} after {START_TIMEOUT}s:"
+                        f"\n{log.read_text()[-3000:]}")
         time.sleep(1)
 
 
@@ -120,9 +121,14 @@ def crashed_and_restored(broker, warehouse, tmp_path_factory):
     wanted = {"alerts": len(expected["fraud_alerts"]),
               "by-detector": len(expected["detector_alerts"]),
               "warehouse": len(expected["alert_history"])}
-    wait_for(lambda: all(count >= wanted[name]
-                         for name, count in output_counts(broker, topic, warehouse).items()),
-             second, tmp / "second.log", f"the expected outputs {wanted}")
+    seen: dict[str, int] = {}
+
+    def caught_up() -> bool:
+        seen.update(output_counts(broker, topic, warehouse))
+        return all(count >= wanted[name] for name, count in seen.items())
+
+    wait_for(caught_up, second, tmp / "second.log",
+             lambda: f"the expected outputs {wanted} (seen: {seen})")
     time.sleep(6)  # three more checkpoints: room for any duplicate to show up
     os.killpg(second.pid, signal.SIGKILL)
     second.wait()

@@ -1,5 +1,6 @@
--- impossible_travel_sql_formula: sql/flink/impossible_travel.sql with the haversine distance
--- written in SQL instead of the Python UDF, to measure what the UDF costs. Not used by the job.
+-- impossible_travel_sql_formula: the IMPOSSIBLE_TRAVEL rule with consecutive pairs from a
+-- two-row MATCH_RECOGNIZE and the haversine distance written in SQL instead of the Python UDF,
+-- to measure what the UDF costs. Not used by the job (see README, Performance).
 --
 -- Computes: impossible_travel_sql_formula_alerts, discarded.
 -- Inputs: transactions (sql/flink/transactions.sql).
