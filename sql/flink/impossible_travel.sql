@@ -16,8 +16,7 @@
 --   and an upper bound of the distance, 6371 * (|dlat| + |dlon|) in radians (the path along a
 --   meridian and then a parallel, never shorter than the great circle), over the speed limit.
 --   The planner merges that filter with the final one, so the Python function still runs on
---   every pair; a two-row MATCH_RECOGNIZE avoids that but lost alerts across a restore (README,
---   Performance).
+--   every pair; a two-row MATCH_RECOGNIZE avoids that (README, Performance).
 -- @param max_hours = 2
 -- @param max_speed_kmh = 1000
 
