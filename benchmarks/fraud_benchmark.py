@@ -157,12 +157,11 @@ def latency_run(rate: float, seconds: float, interval: str) -> dict:
     from runners import kafka_broker
     from runners.flink_sql import latest_checkpoint
     from runners.generate_transactions import Rates, events
+    from tests.flink.platform_io import create_job_topics
 
     broker = kafka_broker.start()
     topic = f"latency-{uuid.uuid4().hex[:8]}"
-    kafka_broker.create_topics(topic, partitions=1)
-    kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",
-                               f"{topic}-dead-letters", f"{topic}-late")
+    create_job_topics(topic)
     checkpoints = DATA / "checkpoints" / topic
     log = DATA / f"{topic}.log"
     env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(),

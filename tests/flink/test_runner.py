@@ -78,7 +78,7 @@ def test_restore_latest_picks_the_newest_completed_checkpoint(tmp_path):
     os.utime(older / "_metadata", (1, 1))
     config = {"execution.checkpointing.dir": tmp_path.as_uri()}
     assert flink_sql.restore_config("latest", config) == {
-        "execution.state-recovery.path": f"file://{newer.parent.parent / 'job-b' / 'chk-3'}"}
+        "execution.state-recovery.path": f"file://{newer}"}
     assert flink_sql.restore_config("/s/savepoint-1", config) == {
         "execution.state-recovery.path": "/s/savepoint-1"}
 
