@@ -169,7 +169,7 @@ def latency_run(rate: float, seconds: float, interval: str) -> dict:
     command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
                str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
                "--var", f"transactions_topic={topic}", "--var", f"alerts_topic={topic}-alerts",
-               "--var", f"consumer_group=latency-{topic}", "--var", "source_idle_timeout=2 s"]
+               "--var", f"consumer_group=latency-{topic}"]
     with log.open("w") as out:
         job = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)

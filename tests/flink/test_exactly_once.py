@@ -33,12 +33,7 @@ from tests.flink.platform_io import (
 )
 from tests.flink.test_fraud_end_to_end import alert_set
 
-# Known defect (issue 3, open): after the restart, 1 to 8 of ~1,200 expected outputs
-# sometimes never arrive (seen in 4 of 6 runs; no duplicate ever). Kept running, not skipped:
-# it reports XPASS when the restart is clean and XFAIL with the counts when not.
-pytestmark = [pytest.mark.postgres,
-              pytest.mark.xfail(reason="alerts lost across a crash and restore (issue 3)",
-                                strict=False)]
+pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
 START_TIMEOUT = 240
@@ -51,8 +46,7 @@ def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Pa
            "KAFKA_BOUNDED_MODE": "latest-offset" if bounded else "unbounded"}
     command = [sys.executable, str(REPO / "runners" / "flink_sql.py"), str(JOB_FILE),
                "--profile", "platform", "--var", f"transactions_topic={topic}",
-               "--var", f"alerts_topic={topic}-alerts", "--var", "consumer_group=fraud-crash",
-               "--var", "source_idle_timeout=2 s"]
+               "--var", f"alerts_topic={topic}-alerts", "--var", "consumer_group=fraud-crash"]
     if restore:
         command += ["--restore", "latest"]
     with log.open("w") as out:  # the child keeps its own handle

@@ -18,6 +18,5 @@ CREATE TEMPORARY TABLE transaction_lines (
     'scan.startup.mode' = 'earliest-offset',
     'scan.bounded.mode' = 'latest-offset',
     'scan.watermark.emit.strategy' = 'on-event',
-    'scan.watermark.idle-timeout' = '5 s',
     'format' = 'raw'
 );
