@@ -20,6 +20,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
 HIDDEN_PREFIXES = ("_", ".")
+# Source files land under raw/<source>/<date>/ (the seed's layout); that folder is not a table.
+LANDING_ZONE = "raw"
 
 
 class Lake:
@@ -42,6 +44,7 @@ class Lake:
         return sorted(
             status.getPath().getName() for status in self.fs.listStatus(root)
             if status.isDirectory() and not status.getPath().getName().startswith(HIDDEN_PREFIXES)
+            and status.getPath().getName() != LANDING_ZONE
         )
 
     def read(self, table: str, schema: StructType | None = None) -> DataFrame:
