@@ -79,7 +79,7 @@ def _publish_duckdb(lake, tables: Sequence[str], path: str) -> None:
     try:
         con.execute("BEGIN TRANSACTION")
         for table in tables:
-            files = _sql_string(f"{lake.path(table)}/**/*.parquet")
+            files = sql_string(f"{lake.path(table)}/**/*.parquet")
             con.execute(f'CREATE OR REPLACE TABLE "{table}" AS '
                         f"SELECT * FROM read_parquet({files}, hive_partitioning = true)")
         con.execute("COMMIT")
@@ -112,5 +112,16 @@ def _publish_postgres(spark, lake, tables: Sequence[str], target: PostgresTarget
         con.close()
 
 
-def _sql_string(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql_string(value) -> str:
+    """An SQL string literal of `value` (a dict or list as JSON; None as NULL), for PostgreSQL and
+    DuckDB (standard strings: a quote is doubled, a backslash is just a character)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, dict | list):
+        import json
+
+        value = json.dumps(value, sort_keys=True)
+    text = str(value)
+    if "\x00" in text:
+        raise ValueError("an SQL string cannot hold a NUL character")
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,279 @@
+"""ml_pipeline_customer_churn: the seed's daily churn pipeline, doing the work it only pretends to.
+
+check_data_availability -> data_quality_checks (common-sql checks on the raw Parquet, through
+DuckDB) -> process_churn_data (the Spark SQL files in sql/spark/churn; replaces the seed's EMR
+create/wait/terminate) -> train_model (the seed's RandomForestClassifier, really fitted, saved
+with its sha256) -> validate_model (holdout metrics; branch on f1 >= min_f1) -> deploy_model or
+alert_poor_performance -> update_model_registry (SQL; status says which happened) ->
+send_success_notification (only after a deployment). cleanup and generate_daily_report are
+teardowns: they always run, and a run in which anything failed still ends failed.
+
+Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks), ml_metadata
+(the warehouse holding model_registry: DuckDB or PostgreSQL), slack_webhook (optional: without
+it notifications are recorded in notifications_path), and spark_conn_id's connection when that
+parameter is set (its host is the Spark master; otherwise Spark runs locally).
+runners/airflow_local.py sets up the local defaults.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from airflow.providers.common.sql.operators.sql import (
+    SQLColumnCheckOperator,
+    SQLExecuteQueryOperator,
+    SQLTableCheckOperator,
+)
+from airflow.sdk import Param, TriggerRule, dag, task, task_group, teardown
+
+from runners.warehouse import sql_string
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
+SOURCES = ("customer_data", "transactions", "support_tickets", "product_usage")
+MODEL_NAME = "churn_prediction"
+
+# Raw-data checks, per source: the columns' null, uniqueness and range checks (SQLColumnCheck)
+# and whole-table statements (SQLTableCheck). Every source must have rows: a min or max check
+# on an empty table reads NULL and passes, so row_count guards the others.
+MAX_NULL_RATE = 0.10  # the seed's threshold
+COLUMN_CHECKS = {
+    "customer_data": {
+        "customer_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
+        "age": {"min": {"geq_to": 18}, "max": {"leq_to": 120}},
+        "monthly_fee": {"min": {"geq_to": 0}},
+    },
+    "transactions": {
+        "transaction_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
+        "amount": {"min": {"geq_to": 0}},
+    },
+    "support_tickets": {
+        "ticket_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
+        "satisfaction": {"min": {"geq_to": 1}, "max": {"leq_to": 5}},
+    },
+    "product_usage": {
+        "sessions": {"min": {"geq_to": 0}},
+        "minutes_used": {"min": {"geq_to": 0}},
+    },
+}
+# Columns whose null rate may not pass MAX_NULL_RATE (satisfaction is optional: not every
+# ticket gets a rating).
+REQUIRED_COLUMNS = {
+    "customer_data": ["customer_id", "signup_date", "plan", "monthly_fee", "churned"],
+    "transactions": ["transaction_id", "customer_id", "amount", "status", "paid_at"],
+    "support_tickets": ["ticket_id", "customer_id", "opened_at", "priority"],
+    "product_usage": ["customer_id", "usage_date", "sessions", "minutes_used"],
+}
+TABLE_CHECKS = {
+    "transactions": {"known_status": {
+        "check_statement": "count_if(status NOT IN ('succeeded', 'failed')) = 0"}},
+}
+
+
+def raw_table(source: str) -> str:
+    """The DuckDB table expression of one day of a source, for the check operators."""
+    return f"read_parquet('{{{{ params.lake_path }}}}/raw/{source}/{{{{ ds }}}}/*.parquet')"
+
+
+def table_checks(source: str) -> dict:
+    nulls = " AND ".join(f"count_if({column} IS NULL) <= {MAX_NULL_RATE} * count(*)"
+                         for column in REQUIRED_COLUMNS[source])
+    return {"row_count": {"check_statement": "count(*) > 0"},
+            "null_rate": {"check_statement": nulls},
+            **TABLE_CHECKS.get(source, {})}
+
+
+@dag(
+    dag_id="ml_pipeline_customer_churn",
+    description="End-to-end ML pipeline for customer churn prediction",
+    schedule="0 2 * * *",
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["ml", "production", "churn"],
+    default_args={
+        "owner": "data-science-team",
+        "depends_on_past": False,
+        "retries": 2,
+        "retry_delay": dt.timedelta(minutes=5),
+        "execution_timeout": dt.timedelta(hours=4),
+    },
+    params={
+        "lake_path": Param(os.environ.get("LAKE_PATH", str(DATA / "lake")), type="string",
+                           description="lake root: raw/<source>/<date>/ in, churn_features out"),
+        "models_path": Param(os.environ.get("MODELS_PATH", str(DATA / "models")), type="string"),
+        "reports_path": Param(str(DATA / "reports"), type="string"),
+        "notifications_path": Param(str(DATA / "notifications.jsonl"), type="string",
+                                    description="where notifications go without Slack"),
+        "min_f1": Param(0.75, type="number", description="the deployment gate"),
+        "spark_conn_id": Param("", type="string",
+                               description="a connection whose host is the Spark master; "
+                                           "empty: local Spark"),
+        "lake_conn_id": Param("", type="string",
+                              description="a connection for an object-store lake_path"),
+    },
+    template_searchpath=[str(REPO / "sql")],
+    user_defined_macros={"sql_string": sql_string},
+    doc_md=__doc__,
+)
+def ml_pipeline_customer_churn():
+    @task
+    def check_data_availability(params=None, ds=None) -> list[str]:
+        """Every source has files for the day; otherwise fail, naming the missing ones."""
+        from airflow.sdk import ObjectStoragePath
+
+        conn_id = params["lake_conn_id"] or None
+        root = params["lake_path"]
+        if "://" not in root:
+            root = f"file://{Path(root).resolve()}"
+        missing = []
+        for source in SOURCES:
+            folder = ObjectStoragePath(f"{root}/raw/{source}/{ds}/", conn_id=conn_id)
+            if not folder.exists() or not any(p.name.endswith(".parquet")
+                                              for p in folder.iterdir()):
+                missing.append(f"raw/{source}/{ds}/")
+        if missing:
+            raise FileNotFoundError(f"missing data sources under {params['lake_path']}: "
+                                    + ", ".join(missing))
+        return list(SOURCES)
+
+    @task_group
+    def data_quality_checks():
+        for source in SOURCES:
+            rows = SQLTableCheckOperator(task_id=f"{source}_table", conn_id="lake_sql",
+                                         table=raw_table(source), checks=table_checks(source))
+            columns = SQLColumnCheckOperator(task_id=f"{source}_columns", conn_id="lake_sql",
+                                             table=raw_table(source),
+                                             column_mapping=COLUMN_CHECKS[source])
+            rows >> columns
+
+    @task
+    def process_churn_data(params=None, ds=None) -> str:
+        """The churn features for the day, by the Spark SQL files of sql/spark/churn."""
+        import subprocess
+        import sys
+
+        command = [sys.executable, str(REPO / "runners" / "spark_sql.py"),
+                   str(REPO / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}",
+                   "--var", f"lake_path={params['lake_path']}"]
+        if params["spark_conn_id"]:
+            from airflow.sdk import Connection
+
+            command += ["--master", Connection.get(params["spark_conn_id"]).host]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        print(done.stdout)
+        if done.returncode != 0:
+            raise RuntimeError(f"the churn features failed:\n{done.stderr[-3000:]}")
+        return f"{params['lake_path']}/churn_features/snapshot_date={ds}"
+
+    @task(multiple_outputs=True)
+    def train_model(params=None, ds=None) -> dict[str, str]:
+        from udfs import churn_model
+
+        features = churn_model.read_features(params["lake_path"], ds)
+        model = churn_model.train(features)
+        path = Path(params["models_path"]) / MODEL_NAME / ds / "model.joblib"
+        checksum = churn_model.save(model, path)
+        return {"model_path": str(path), "model_sha256": checksum}
+
+    @task.branch
+    def validate_model(params=None, ds=None, ti=None) -> str:
+        from udfs import churn_model
+
+        model = churn_model.load_verified(ti.xcom_pull(task_ids="train_model", key="model_path"),
+                                          ti.xcom_pull(task_ids="train_model",
+                                                       key="model_sha256"))
+        metrics = churn_model.evaluate(model, churn_model.read_features(params["lake_path"], ds))
+        metrics["date"] = ds
+        print(f"Model metrics: {metrics}")
+        ti.xcom_push(key="metrics", value=metrics)
+        return "deploy_model" if metrics["f1_score"] >= params["min_f1"] else \
+            "alert_poor_performance"
+
+    @task
+    def deploy_model(params=None, ti=None) -> str:
+        """Publish the verified model as the deployed one, atomically."""
+        import shutil
+
+        from udfs import churn_model
+
+        path = ti.xcom_pull(task_ids="train_model", key="model_path")
+        checksum = ti.xcom_pull(task_ids="train_model", key="model_sha256")
+        churn_model.load_verified(path, checksum)  # refuses a file changed since training
+        deployed = Path(params["models_path"]) / MODEL_NAME / "deployed" / "model.joblib"
+        deployed.parent.mkdir(parents=True, exist_ok=True)
+        staged = deployed.with_name(".model.joblib.tmp")
+        shutil.copyfile(path, staged)
+        staged.with_name(".sha256.tmp").write_text(f"{checksum}  model.joblib\n")
+        os.replace(staged.with_name(".sha256.tmp"), deployed.with_name("model.joblib.sha256"))
+        os.replace(staged, deployed)
+        return "deployed"
+
+    @task
+    def alert_poor_performance(params=None, ds=None, ti=None) -> str:
+        from runners.notify import notify
+
+        metrics = ti.xcom_pull(task_ids="validate_model", key="metrics")
+        notify("model_performance_alert",
+               f":warning: The churn prediction model for {ds} did not meet the f1 gate "
+               f"({params['min_f1']}). Metrics: {metrics}. Please review the model and data.",
+               outbox=params["notifications_path"])
+        return "rejected"
+
+    update_model_registry = SQLExecuteQueryOperator(
+        task_id="update_model_registry",
+        conn_id="ml_metadata",
+        sql=["warehouse/model_registry.sql", "airflow/register_model.sql"],
+        trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+    )
+
+    @task
+    def send_success_notification(params=None, ds=None, ti=None) -> str:
+        from runners.notify import notify
+
+        metrics = ti.xcom_pull(task_ids="validate_model", key="metrics")
+        return notify("pipeline_success",
+                      f":white_check_mark: The churn prediction pipeline for {ds} deployed a "
+                      f"new model. Metrics: {metrics}",
+                      outbox=params["notifications_path"])
+
+    @teardown
+    def cleanup(params=None, ds=None) -> None:
+        """Remove what a failed run may have left half-written: staged model copies."""
+        for leftover in (Path(params["models_path"]) / MODEL_NAME).glob("*/.*.tmp"):
+            leftover.unlink()
+
+    @teardown
+    def generate_daily_report(params=None, ds=None, ti=None) -> str:
+        import json
+
+        metrics = ti.xcom_pull(task_ids="validate_model", key="metrics")
+        status = (ti.xcom_pull(task_ids="deploy_model")
+                  or ti.xcom_pull(task_ids="alert_poor_performance") or "not decided")
+        report = {"date": ds, "model": MODEL_NAME, "status": status, "metrics": metrics,
+                  "model_path": ti.xcom_pull(task_ids="train_model", key="model_path")}
+        path = Path(params["reports_path"]) / "churn" / f"{ds}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+        return str(path)
+
+    available = check_data_availability()
+    checks = data_quality_checks()
+    features = process_churn_data()
+    model = train_model()
+    branch = validate_model()
+    deployed = deploy_model()
+    alerted = alert_poor_performance()
+    success = send_success_notification()
+    cleaned = cleanup()
+    report = generate_daily_report()
+
+    available >> checks >> features >> model >> branch >> [deployed, alerted]
+    [deployed, alerted] >> update_model_registry >> success
+    deployed >> success
+    success >> cleaned >> report
+
+
+ml_pipeline_customer_churn()

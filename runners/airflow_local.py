@@ -1,0 +1,115 @@
+"""Airflow on this checkout, with the local profile's defaults: metadata, connections, DAG runs.
+
+    python runners/airflow_local.py run ml_pipeline_customer_churn --date 2026-01-01
+    python runners/airflow_local.py standalone      # the UI on http://127.0.0.1:8080
+
+Airflow keeps its SQLite metadata under data/airflow (AIRFLOW_HOME, migrated on first use). The
+connections the DAGs need get local defaults unless the environment already defines them:
+lake_sql (DuckDB in memory, reading the lake's Parquet) and ml_metadata (the warehouse: the
+local DuckDB file, or WAREHOUSE_URL's PostgreSQL). `run` calls dag.test() in this process and
+prints every task's final state as JSON, then exits non-zero when the run failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlparse
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
+
+
+def warehouse_connection(url: str) -> dict:
+    """An Airflow connection (as JSON fields) for a warehouse URL: duckdb:FILE or postgresql://."""
+    if url.startswith("duckdb:"):
+        path = url[len("duckdb:"):].removeprefix("//")
+        return {"conn_type": "duckdb", "host": str((REPO / path).resolve())}
+    parsed = urlparse(url)
+    if parsed.scheme not in ("postgresql", "postgres"):
+        raise ValueError(f"unknown warehouse URL {url!r}: use duckdb:FILE or postgresql://HOST/DB")
+    # The password, if any, stays in the environment (PGPASSWORD), never in a file.
+    return {"conn_type": "postgres", "host": parsed.hostname, "port": parsed.port or 5432,
+            "login": parsed.username or os.environ.get("PGUSER", ""),
+            "schema": parsed.path.lstrip("/"),
+            "password": os.environ.get("PGPASSWORD", "")}
+
+
+def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ if base is None else base)
+    home = Path(env.get("AIRFLOW_HOME", DATA / "airflow"))
+    env.setdefault("AIRFLOW_HOME", str(home))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
+    env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    # Two cores: keep Airflow from starting more task processes than the machine can run.
+    env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    env.setdefault("AIRFLOW_CONN_LAKE_SQL", json.dumps({"conn_type": "duckdb"}))
+    warehouse = env.get("WAREHOUSE_URL") or "duckdb:data/warehouse.duckdb"
+    env.setdefault("AIRFLOW_CONN_ML_METADATA", json.dumps(warehouse_connection(warehouse)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    """`airflow db migrate` once per AIRFLOW_HOME and Airflow version."""
+    from importlib.metadata import version
+
+    marker = Path(env["AIRFLOW_HOME"]) / f".migrated-{version('apache-airflow')}"
+    if marker.exists():
+        return
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    done = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], env=env,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{done.stderr[-3000:]}")
+    marker.touch()
+
+
+def run_dag(dag_id: str, logical_date: dt.datetime, conf: dict) -> dict:
+    """dag.test() in this process (its environment must come from airflow_env); the outcome."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    if dag_id not in bag.dags:
+        raise SystemExit(f"no DAG {dag_id!r} in {bag.dag_folder}; import errors: "
+                         f"{bag.import_errors or 'none'}")
+    run = bag.dags[dag_id].test(logical_date=logical_date, run_conf=conf)
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    return {"dag_id": dag_id, "state": str(run.state), "tasks": dict(sorted(states.items()))}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one DAG once with dag.test()")
+    run.add_argument("dag_id")
+    run.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1))
+    run.add_argument("--conf", type=json.loads, default={}, help="params, as JSON")
+    commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
+    args = parser.parse_args(argv)
+
+    env = airflow_env()
+    migrate(env)
+    if args.command == "standalone":
+        server = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
+        try:
+            return server.wait()
+        except KeyboardInterrupt:  # Airflow stops its children on SIGINT, not on SIGTERM
+            server.send_signal(signal.SIGINT)
+            return server.wait()
+    if os.environ.get("AIRFLOW_HOME") != env["AIRFLOW_HOME"]:  # Airflow reads it on import
+        os.execve(sys.executable, [sys.executable, __file__, *(argv or sys.argv[1:])], env)
+    logical = dt.datetime.combine(args.date, dt.time(2), dt.UTC)
+    outcome = run_dag(args.dag_id, logical, args.conf)
+    print(json.dumps(outcome, indent=2))
+    return 0 if outcome["state"] == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
