@@ -8,10 +8,11 @@ alert_poor_performance -> update_model_registry (SQL; status says which happened
 send_success_notification (only after a deployment). cleanup and generate_daily_report are
 teardowns: they always run, and a run in which anything failed still ends failed.
 
-Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks), ml_metadata
-(the warehouse holding model_registry: DuckDB or PostgreSQL), slack_webhook (optional: without
-it notifications are recorded in notifications_path), and spark_conn_id's connection when that
-parameter is set (its host is the Spark master; otherwise Spark runs locally).
+Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks); ml_metadata
+(the warehouse holding model_registry: DuckDB or PostgreSQL; the warehouse_conn_id parameter
+names another); slack_webhook (optional: without it notifications are recorded in
+notifications_path); and spark_conn_id's connection when that parameter is set (its host is the
+Spark master; otherwise Spark runs locally).
 runners/airflow_local.py sets up the local defaults.
 """
 
@@ -96,7 +97,8 @@ def table_checks(source: str) -> dict:
     default_args={
         "owner": "data-science-team",
         "depends_on_past": False,
-        "retries": 2,
+        # The seed's 2 retries; SQLPLATFORM_TASK_RETRIES=0 lets a test see a failure at once.
+        "retries": int(os.environ.get("SQLPLATFORM_TASK_RETRIES", "2")),
         "retry_delay": dt.timedelta(minutes=5),
         "execution_timeout": dt.timedelta(hours=4),
     },
@@ -113,6 +115,8 @@ def table_checks(source: str) -> dict:
                                            "empty: local Spark"),
         "lake_conn_id": Param("", type="string",
                               description="a connection for an object-store lake_path"),
+        "warehouse_conn_id": Param("ml_metadata", type="string",
+                                   description="the warehouse holding model_registry"),
     },
     template_searchpath=[str(REPO / "sql")],
     user_defined_macros={"sql_string": sql_string},
@@ -224,7 +228,7 @@ def ml_pipeline_customer_churn():
 
     update_model_registry = SQLExecuteQueryOperator(
         task_id="update_model_registry",
-        conn_id="ml_metadata",
+        conn_id="{{ params.warehouse_conn_id }}",
         sql=["warehouse/model_registry.sql", "airflow/register_model.sql"],
         trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
     )

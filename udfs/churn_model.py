@@ -1,4 +1,4 @@
-"""The churn model: the seed's RandomForestClassifier, fitted on churn_features, saved with its sha256.
+"""The churn model: the seed's RandomForestClassifier, fitted on churn_features, with its sha256.
 
 sql/spark/churn/churn_features.sql decides everything about the data, including the holdout
 (a hash of customer_id), so training and validation here only read its rows:
