@@ -25,6 +25,8 @@ $(FLINK_LIB)/.sql-gateway: .venv/.installed build/jars/.fetched
 	test -x .venv/bin/python || python3 -m venv .venv
 	.venv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+	# The checkout on the venv's path, so Airflow's task processes import runners and udfs.
+	echo "$(CURDIR)" > .venv/lib/python3.11/site-packages/sqlplatform.pth
 	touch $@
 
 jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, one folder per classpath
@@ -38,6 +40,7 @@ jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, on
 lint: setup
 	.venv/bin/ruff check runners udfs dags tests benchmarks
 	.venv/bin/sqlfluff lint sql benchmarks/flink
+	.venv/bin/sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/airflow
 
 lock:  ## re-resolve requirements.in into requirements.lock
 	.venv/bin/uv pip compile requirements.in --python-version 3.11 -o requirements.lock

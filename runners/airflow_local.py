@@ -84,6 +84,41 @@ def run_dag(dag_id: str, logical_date: dt.datetime, conf: dict) -> dict:
     return {"dag_id": dag_id, "state": str(run.state), "tasks": dict(sorted(states.items()))}
 
 
+def describe() -> dict:
+    """Every DAG's settings and graph, the import errors, and each file's parse time (second
+    parse: the first one also pays for importing Airflow)."""
+    import time
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"])
+    parse_seconds = {}
+    for file in sorted(folder.glob("*.py")):
+        DagBag(dag_folder=str(file))
+        started = time.perf_counter()
+        DagBag(dag_folder=str(file))
+        parse_seconds[file.name] = round(time.perf_counter() - started, 3)
+    bag = DagBag(dag_folder=str(folder))
+    dags = {}
+    for dag_id, dag in sorted(bag.dags.items()):
+        args = dag.default_args
+        dags[dag_id] = {
+            "schedule": getattr(dag.timetable, "expression", None), "catchup": dag.catchup,
+            "max_active_runs": dag.max_active_runs, "tags": sorted(dag.tags),
+            "retries": args.get("retries"),
+            "retry_delay_s": args["retry_delay"].total_seconds() if "retry_delay" in args else None,
+            "execution_timeout_s": (args["execution_timeout"].total_seconds()
+                                    if "execution_timeout" in args else None),
+            "tasks": {task.task_id: {"trigger_rule": getattr(task.trigger_rule, "value",
+                                                             task.trigger_rule),
+                                     "downstream": sorted(task.downstream_task_ids),
+                                     "teardown": task.is_teardown}
+                      for task in dag.tasks},
+        }
+    return {"import_errors": {str(k): str(v) for k, v in bag.import_errors.items()},
+            "parse_seconds": parse_seconds, "dags": dags}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -91,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("dag_id")
     run.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1))
     run.add_argument("--conf", type=json.loads, default={}, help="params, as JSON")
+    commands.add_parser("describe", help="the DAGs' graphs, import errors and parse times")
     commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
     args = parser.parse_args(argv)
 
@@ -103,8 +139,12 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # Airflow stops its children on SIGINT, not on SIGTERM
             server.send_signal(signal.SIGINT)
             return server.wait()
-    if os.environ.get("AIRFLOW_HOME") != env["AIRFLOW_HOME"]:  # Airflow reads it on import
-        os.execve(sys.executable, [sys.executable, __file__, *(argv or sys.argv[1:])], env)
+    os.environ.update(env)  # before Airflow is imported: it reads its configuration then
+    if str(REPO) not in sys.path:  # the DAGs import runners and udfs
+        sys.path.insert(0, str(REPO))
+    if args.command == "describe":
+        print(json.dumps(describe(), indent=2))
+        return 0
     logical = dt.datetime.combine(args.date, dt.time(2), dt.UTC)
     outcome = run_dag(args.dag_id, logical, args.conf)
     print(json.dumps(outcome, indent=2))

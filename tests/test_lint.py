@@ -23,7 +23,16 @@ def test_sqlfluff_flink_and_warehouse():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_sqlfluff_airflow():
+    """The statements Airflow renders with Jinja, linted rendered (sql/airflow/.sqlfluff)."""
+    proc = subprocess.run([str(BIN / "sqlfluff"), "lint", "--templater", "jinja",
+                           "--disregard-sqlfluffignores", "sql/airflow"],
+                          cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_ruff():
-    proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "tests", "benchmarks"],
+    proc = subprocess.run([str(BIN / "ruff"), "check", "runners", "udfs", "dags", "tests",
+                           "benchmarks"],
                           cwd=REPO, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr

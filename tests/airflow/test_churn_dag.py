@@ -1,0 +1,169 @@
+"""dag.test() runs of ml_pipeline_customer_churn on real local Spark and the embedded warehouse.
+
+Each run gets its own lake, model store and notification outbox; the warehouse is the module's
+DuckDB file. Covered: the path that passes the F1 gate, the path that fails it, a failing task
+(a missing source) that must fail the run while the teardowns still run, and a missing
+connection, which must be named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from runners.generate_churn import generate, source_folder
+from udfs import churn_model
+
+CHURN = "ml_pipeline_customer_churn"
+DATE = "2026-01-01"
+CHECKS = [f"data_quality_checks.{source}_{kind}" for source in
+          ("customer_data", "transactions", "support_tickets", "product_usage")
+          for kind in ("table", "columns")]
+
+
+def params_for(root: Path, **overrides) -> dict:
+    return {"lake_path": str(root / "lake"), "models_path": str(root / "models"),
+            "reports_path": str(root / "reports"),
+            "notifications_path": str(root / "notifications.jsonl"), **overrides}
+
+
+def registry(local_airflow) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
+        return con.sql("SELECT version, status, metrics, model_path, model_sha256 "
+                       "FROM model_registry ORDER BY version").fetchall()
+
+
+def notifications(root: Path) -> list[str]:
+    path = root / "notifications.jsonl"
+    return [json.loads(line)["event"] for line in path.read_text().splitlines()] \
+        if path.exists() else []
+
+
+def states(outcome: dict, *tasks: str) -> dict[str, str]:
+    return {task: outcome["tasks"][task] for task in tasks}
+
+
+@pytest.fixture(scope="module")
+def passing_run(local_airflow, tmp_path_factory):
+    root = tmp_path_factory.mktemp("passing")
+    generate(root / "lake", dt.date.fromisoformat(DATE), 5000)
+    outcome, log = local_airflow.run(CHURN, DATE, params_for(root))
+    return root, outcome, log
+
+
+@pytest.fixture(scope="module")
+def failing_gate_run(local_airflow, tmp_path_factory, passing_run):
+    root = tmp_path_factory.mktemp("failing_gate")
+    generate(root / "lake", dt.date(2026, 1, 2), 5000, signal=False)
+    outcome, log = local_airflow.run(CHURN, "2026-01-02", params_for(root))
+    return root, outcome, log
+
+
+def test_the_passing_path_deploys(passing_run):
+    root, outcome, log = passing_run
+    assert outcome["state"] == "success", log[-5000:]
+    assert all(outcome["tasks"][check] == "success" for check in CHECKS)
+    assert states(outcome, "process_churn_data", "train_model", "validate_model",
+                  "deploy_model", "alert_poor_performance", "update_model_registry",
+                  "send_success_notification", "cleanup", "generate_daily_report") == {
+        "process_churn_data": "success", "train_model": "success",
+        "validate_model": "success", "deploy_model": "success",
+        "alert_poor_performance": "skipped", "update_model_registry": "success",
+        "send_success_notification": "success", "cleanup": "success",
+        "generate_daily_report": "success"}
+    assert notifications(root) == ["pipeline_success"]
+
+
+def test_the_registry_holds_the_real_metrics_and_checksum(local_airflow, passing_run):
+    root, _, _ = passing_run
+    [(version, status, metrics, model_path, sha256)] = \
+        [row for row in registry(local_airflow) if row[0] == DATE]
+    metrics = json.loads(metrics)
+    assert (version, status) == (DATE, "deployed")
+    assert metrics["f1_score"] >= 0.75
+    # The metrics are the model's on the holdout, recomputed here from the lake and the file.
+    model = churn_model.load_verified(model_path, sha256)
+    features = churn_model.read_features(root / "lake", DATE)
+    assert {k: v for k, v in metrics.items() if k != "date"} == \
+        churn_model.evaluate(model, features)
+    deployed = root / "models" / "churn_prediction" / "deployed" / "model.joblib"
+    assert churn_model.sha256_of(deployed) == sha256
+    report = json.loads((root / "reports" / "churn" / f"{DATE}.json").read_text())
+    assert (report["status"], report["metrics"]) == ("deployed", metrics)
+
+
+def test_a_changed_model_file_is_not_loaded(local_airflow, passing_run, tmp_path):
+    _, _, _ = passing_run
+    [(_, _, _, model_path, sha256)] = [r for r in registry(local_airflow) if r[0] == DATE]
+    copy = tmp_path / "model.joblib"
+    copy.write_bytes(Path(model_path).read_bytes() + b"\0")
+    with pytest.raises(churn_model.ChecksumMismatch, match="registry recorded"):
+        churn_model.load_verified(copy, sha256)
+
+
+def test_the_failing_gate_alerts_and_registers_a_rejection(local_airflow, failing_gate_run):
+    root, outcome, log = failing_gate_run
+    assert outcome["state"] == "success", log[-5000:]  # a rejected model is an outcome
+    assert states(outcome, "deploy_model", "alert_poor_performance", "update_model_registry",
+                  "send_success_notification", "cleanup", "generate_daily_report") == {
+        "deploy_model": "skipped", "alert_poor_performance": "success",
+        "update_model_registry": "success", "send_success_notification": "skipped",
+        "cleanup": "success", "generate_daily_report": "success"}
+    [(status, metrics)] = [(r[1], json.loads(r[2])) for r in registry(local_airflow)
+                           if r[0] == "2026-01-02"]
+    assert status == "rejected"
+    assert metrics["f1_score"] < 0.75
+    assert notifications(root) == ["model_performance_alert"]
+    assert not (root / "models" / "churn_prediction" / "deployed").exists()
+
+
+def test_a_failed_task_fails_the_run_and_the_teardowns_still_run(local_airflow,
+                                                                  tmp_path_factory):
+    root = tmp_path_factory.mktemp("missing_source")
+    generate(root / "lake", dt.date(2026, 1, 3), 200)
+    for file in source_folder(root / "lake", "support_tickets", dt.date(2026, 1, 3)).iterdir():
+        file.unlink()
+    outcome, log = local_airflow.run(CHURN, "2026-01-03", params_for(root))
+    assert outcome["state"] == "failed"
+    assert states(outcome, "check_data_availability", "train_model", "cleanup",
+                  "generate_daily_report") == {
+        "check_data_availability": "failed", "train_model": "upstream_failed",
+        "cleanup": "success", "generate_daily_report": "success"}
+    assert "missing data sources" in log and "raw/support_tickets/2026-01-03/" in log
+    report = json.loads((root / "reports" / "churn" / "2026-01-03.json").read_text())
+    assert report["status"] == "not decided"
+
+
+def test_a_missing_connection_is_named(local_airflow, tmp_path_factory):
+    root = tmp_path_factory.mktemp("missing_connection")
+    generate(root / "lake", dt.date(2026, 1, 4), 300)
+    outcome, log = local_airflow.run(CHURN, "2026-01-04",
+                                     params_for(root, warehouse_conn_id="no_such_warehouse",
+                                                min_f1=0.0))
+    assert outcome["state"] == "failed"
+    assert outcome["tasks"]["update_model_registry"] == "failed"
+    assert "no_such_warehouse" in log and "isn't defined" in log
+
+
+def test_an_empty_source_fails_its_checks(local_airflow, tmp_path_factory):
+    """The trap: a min check on an empty table reads NULL and passes; the row count does not."""
+    import pyarrow.parquet as pq
+
+    root = tmp_path_factory.mktemp("empty_source")
+    day = dt.date(2026, 1, 5)
+    generate(root / "lake", day, 200)
+    usage = source_folder(root / "lake", "product_usage", day) / "part-00000.parquet"
+    pq.write_table(pq.read_table(usage).slice(0, 0), usage)
+    outcome, log = local_airflow.run(CHURN, day.isoformat(), params_for(root))
+    assert outcome["state"] == "failed"
+    assert states(outcome, "data_quality_checks.product_usage_table",
+                  "data_quality_checks.product_usage_columns", "process_churn_data") == {
+        "data_quality_checks.product_usage_table": "failed",
+        "data_quality_checks.product_usage_columns": "upstream_failed",
+        "process_churn_data": "upstream_failed"}
+    assert "row_count" in log

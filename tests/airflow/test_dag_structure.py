@@ -1,0 +1,61 @@
+"""Every DAG imports without errors, keeps the seed's settings, and has exactly its graph."""
+
+from __future__ import annotations
+
+import pytest
+
+CHURN = "ml_pipeline_customer_churn"
+SOURCES = ("customer_data", "transactions", "support_tickets", "product_usage")
+
+
+@pytest.fixture(scope="module")
+def dags(local_airflow) -> dict:
+    described = local_airflow.describe()
+    assert described["import_errors"] == {}
+    print("parse seconds per file:", described["parse_seconds"])
+    return described["dags"]
+
+
+def edges(dag: dict) -> set[tuple[str, str]]:
+    return {(task, down) for task, spec in dag["tasks"].items() for down in spec["downstream"]}
+
+
+def test_churn_keeps_the_seeds_settings(dags):
+    dag = dags[CHURN]
+    assert (dag["schedule"], dag["catchup"], dag["max_active_runs"], dag["tags"]) == \
+        ("0 2 * * *", False, 1, ["churn", "ml", "production"])
+    assert (dag["retries"], dag["retry_delay_s"], dag["execution_timeout_s"]) == (2, 300, 14400)
+
+
+def test_churn_graph(dags):
+    checks = {f"data_quality_checks.{s}_table" for s in SOURCES}
+    column_checks = {f"data_quality_checks.{s}_columns" for s in SOURCES}
+    expected = {("check_data_availability", check) for check in checks}
+    expected |= {(f"data_quality_checks.{s}_table", f"data_quality_checks.{s}_columns")
+                 for s in SOURCES}
+    expected |= {(check, "process_churn_data") for check in column_checks}
+    expected |= {
+        ("process_churn_data", "train_model"),
+        ("train_model", "validate_model"),
+        ("validate_model", "deploy_model"),
+        ("validate_model", "alert_poor_performance"),
+        ("deploy_model", "update_model_registry"),
+        ("alert_poor_performance", "update_model_registry"),
+        ("update_model_registry", "send_success_notification"),
+        ("deploy_model", "send_success_notification"),
+        ("send_success_notification", "cleanup"),
+        ("cleanup", "generate_daily_report"),
+    }
+    assert edges(dags[CHURN]) == expected
+
+
+def test_churn_trigger_rules_and_teardowns(dags):
+    tasks = dags[CHURN]["tasks"]
+    special = {task: (spec["trigger_rule"], spec["teardown"]) for task, spec in tasks.items()
+               if spec["trigger_rule"] != "all_success" or spec["teardown"]}
+    assert special == {
+        "update_model_registry": ("none_failed_min_one_success", False),
+        # Teardowns run whatever happened upstream, and do not decide the run's state.
+        "cleanup": ("all_done_setup_success", True),
+        "generate_daily_report": ("all_done_setup_success", True),
+    }
