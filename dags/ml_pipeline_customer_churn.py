@@ -8,7 +8,8 @@ alert_poor_performance -> update_model_registry (SQL; status says which happened
 send_success_notification (only after a deployment). cleanup and generate_daily_report are
 teardowns: they always run, and a run in which anything failed still ends failed.
 
-Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks); ml_metadata
+Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks; the
+lake_sql_conn_id parameter names another); ml_metadata
 (the warehouse holding model_registry: DuckDB or PostgreSQL; the warehouse_conn_id parameter
 names another); slack_webhook (optional: without it notifications are recorded in
 notifications_path); and spark_conn_id's connection when that parameter is set (its host is the
@@ -35,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 SOURCES = ("customer_data", "transactions", "support_tickets", "product_usage")
 MODEL_NAME = "churn_prediction"
+LAKE_SQL = "{{ params.lake_sql_conn_id }}"
 
 # Raw-data checks, per source: the columns' null, uniqueness and range checks (SQLColumnCheck)
 # and whole-table statements (SQLTableCheck). Every source must have rows: a min or max check
@@ -117,6 +119,8 @@ def table_checks(source: str) -> dict:
                               description="a connection for an object-store lake_path"),
         "warehouse_conn_id": Param("ml_metadata", type="string",
                                    description="the warehouse holding model_registry"),
+        "lake_sql_conn_id": Param("lake_sql", type="string",
+                                  description="the DuckDB connection the raw-data checks use"),
     },
     template_searchpath=[str(REPO / "sql")],
     user_defined_macros={"sql_string": sql_string},
@@ -146,9 +150,9 @@ def ml_pipeline_customer_churn():
     @task_group
     def data_quality_checks():
         for source in SOURCES:
-            rows = SQLTableCheckOperator(task_id=f"{source}_table", conn_id="lake_sql",
+            rows = SQLTableCheckOperator(task_id=f"{source}_table", conn_id=LAKE_SQL,
                                          table=raw_table(source), checks=table_checks(source))
-            columns = SQLColumnCheckOperator(task_id=f"{source}_columns", conn_id="lake_sql",
+            columns = SQLColumnCheckOperator(task_id=f"{source}_columns", conn_id=LAKE_SQL,
                                              table=raw_table(source),
                                              column_mapping=COLUMN_CHECKS[source])
             rows >> columns

@@ -41,6 +41,22 @@ def warehouse_connection(url: str) -> dict:
             "password": os.environ.get("PGPASSWORD", "")}
 
 
+def runner_warehouse_url(conn_id: str) -> tuple[str, dict[str, str]]:
+    """The Spark runner's warehouse URL for an Airflow connection, and the environment that
+    carries its password (PGPASSWORD, never a command line)."""
+    from airflow.sdk import Connection
+
+    connection = Connection.get(conn_id)
+    if connection.conn_type == "duckdb":
+        return f"duckdb:{connection.host}", {}
+    if connection.conn_type == "postgres":
+        login = f"{connection.login}@" if connection.login else ""
+        url = f"postgresql://{login}{connection.host}:{connection.port or 5432}/{connection.schema}"
+        return url, {"PGPASSWORD": connection.password} if connection.password else {}
+    raise ValueError(f"connection {conn_id!r} is {connection.conn_type!r}: "
+                     "the warehouse is duckdb or postgres")
+
+
 def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     home = Path(env.get("AIRFLOW_HOME", DATA / "airflow"))
@@ -51,7 +67,8 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     env.setdefault("AIRFLOW_CONN_LAKE_SQL", json.dumps({"conn_type": "duckdb"}))
     warehouse = env.get("WAREHOUSE_URL") or "duckdb:data/warehouse.duckdb"
-    env.setdefault("AIRFLOW_CONN_ML_METADATA", json.dumps(warehouse_connection(warehouse)))
+    for conn_id in ("WAREHOUSE", "ML_METADATA"):
+        env.setdefault(f"AIRFLOW_CONN_{conn_id}", json.dumps(warehouse_connection(warehouse)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
     return env
 

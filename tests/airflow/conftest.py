@@ -21,6 +21,8 @@ class LocalAirflow:
         self.env = {**os.environ, "AIRFLOW_HOME": str(root / "airflow"),
                     "SQLPLATFORM_DATA": str(root / "data"), "SQLPLATFORM_TASK_RETRIES": "0",
                     "AIRFLOW_CONN_ML_METADATA": json.dumps(
+                        {"conn_type": "duckdb", "host": str(root / "warehouse.duckdb")}),
+                    "AIRFLOW_CONN_WAREHOUSE": json.dumps(
                         {"conn_type": "duckdb", "host": str(root / "warehouse.duckdb")})}
         self.env.pop("WAREHOUSE_URL", None)
 

@@ -143,11 +143,10 @@ def test_a_missing_connection_is_named(local_airflow, tmp_path_factory):
     root = tmp_path_factory.mktemp("missing_connection")
     generate(root / "lake", dt.date(2026, 1, 4), 300)
     outcome, log = local_airflow.run(CHURN, "2026-01-04",
-                                     params_for(root, warehouse_conn_id="no_such_warehouse",
-                                                min_f1=0.0))
+                                     params_for(root, lake_sql_conn_id="no_such_lake"))
     assert outcome["state"] == "failed"
-    assert outcome["tasks"]["update_model_registry"] == "failed"
-    assert "no_such_warehouse" in log and "isn't defined" in log
+    assert outcome["tasks"]["data_quality_checks.customer_data_table"] == "failed"
+    assert "no_such_lake" in log and "isn't defined" in log
 
 
 def test_an_empty_source_fails_its_checks(local_airflow, tmp_path_factory):

@@ -1,0 +1,140 @@
+"""ecommerce_user_behavior: the seed's e-commerce analysis, one task per SQL file, then checks.
+
+The tasks are built from sql/spark/ when the DAG is parsed: a new .sql file there becomes a task,
+placed after the files that create what it reads (runners/sqlscript.py finds the order, as the
+Spark runner does). Each task runs its file with `runners/spark_sql.py --no-upstream`: tables
+the file reads come from the lake, and the views it reads (files without an @output, such as
+clean_events) are recomputed in the same Spark session, as they cost nothing to define. Then
+common-sql checks run on the tables published to the warehouse.
+
+Connection: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked.
+Parameters: events_path (the clickstream), lake_path.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from airflow.providers.common.sql.operators.sql import (
+    SQLColumnCheckOperator,
+    SQLTableCheckOperator,
+)
+from airflow.sdk import Param, dag, task, task_group
+
+from runners import sqlscript
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
+# The batch's SQL folder (another one only to try the DAG on other files).
+BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
+
+# Checks of the published tables beyond "it has rows" (which every table gets: a min check on
+# an empty table reads NULL and passes).
+COLUMN_CHECKS = {
+    "user_segments": {
+        "user_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
+        "total_spent": {"min": {"geq_to": 0}},
+        "views": {"min": {"geq_to": 0}},
+    },
+    "popular_products": {
+        "product_id": {"null_check": {"equal_to": 0}},
+        "rank": {"min": {"geq_to": 1}},
+    },
+    "product_recommendations": {
+        "confidence": {"min": {"greater_than": 0.5}, "max": {"leq_to": 1}},
+    },
+    "frequent_itemsets": {"support": {"min": {"geq_to": 0.01}, "max": {"leq_to": 1}}},
+    "association_rules": {"confidence": {"min": {"geq_to": 0.3}, "max": {"leq_to": 1}}},
+}
+TABLE_CHECKS = {
+    "user_segments": {"known_segment": {
+        "check_statement": "count(*) = count(CASE WHEN segment IN "
+                           "('premium', 'regular', 'casual') THEN 1 END)"}},
+}
+
+
+def batch_files() -> list[sqlscript.Script]:
+    return sqlscript.dependency_order([sqlscript.load(f) for f in sorted(BATCH_SQL.glob("*.sql"))])
+
+
+def with_views_it_reads(script: sqlscript.Script, scripts: list[sqlscript.Script],
+                        needs: dict[Path, list[Path]]) -> list[str]:
+    """The file, after the view-only files (no @output) it reads, directly or through others."""
+    by_path = {s.path: s for s in scripts}
+    wanted, todo = [], list(needs[script.path])
+    while todo:
+        path = todo.pop()
+        if path not in wanted and not by_path[path].outputs:
+            wanted.append(path)
+            todo += needs[path]
+    order = [s.path for s in scripts]
+    return [str(p) for p in sorted(wanted, key=order.index)] + [str(script.path)]
+
+
+def published_tables(scripts: list[sqlscript.Script]) -> list[str]:
+    return [o.table for s in scripts for o in s.outputs if o.publish]
+
+
+@dag(
+    dag_id="ecommerce_user_behavior",
+    description="The seed's e-commerce user behaviour analysis, one Spark SQL file per task",
+    schedule="@daily",
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["batch", "spark", "ecommerce"],
+    default_args={"owner": "analytics", "retries": int(os.environ.get(
+        "SQLPLATFORM_TASK_RETRIES", "1")), "retry_delay": dt.timedelta(minutes=5)},
+    params={
+        "events_path": Param(os.environ.get("EVENTS_PATH", str(DATA / "sample" / "clickstream")),
+                             type="string"),
+        "lake_path": Param(os.environ.get("LAKE_PATH", str(DATA / "lake")), type="string"),
+    },
+    doc_md=__doc__,
+)
+def ecommerce_user_behavior():
+    @task
+    def run_sql_files(files: list[str], params=None) -> None:
+        import subprocess
+        import sys
+
+        from runners.airflow_local import runner_warehouse_url
+
+        warehouse_url, secrets = runner_warehouse_url("warehouse")
+        command = [sys.executable, str(REPO / "runners" / "spark_sql.py"), *files,
+                   "--no-upstream", "--show", "0", "--var", f"events_path={params['events_path']}",
+                   "--var", f"lake_path={params['lake_path']}",
+                   "--var", f"warehouse_url={warehouse_url}"]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
+                              env={**os.environ, **secrets})
+        print(done.stdout)
+        if done.returncode != 0:
+            raise RuntimeError(f"{Path(files[-1]).name} failed:\n{done.stderr[-3000:]}")
+
+    scripts = batch_files()
+    needs = sqlscript.dependencies(scripts)
+    tasks = {}
+    for script in scripts:
+        tasks[script.path] = run_sql_files.override(task_id=script.path.stem)(
+            with_views_it_reads(script, scripts, needs))
+        for upstream in needs[script.path]:
+            tasks[upstream] >> tasks[script.path]
+
+    @task_group
+    def warehouse_checks():
+        for table in published_tables(scripts):
+            rows = SQLTableCheckOperator(
+                task_id=f"{table}_table", conn_id="warehouse", table=table,
+                checks={"row_count": {"check_statement": "count(*) > 0"},
+                        **TABLE_CHECKS.get(table, {})})
+            if table in COLUMN_CHECKS:
+                rows >> SQLColumnCheckOperator(task_id=f"{table}_columns", conn_id="warehouse",
+                                               table=table, column_mapping=COLUMN_CHECKS[table])
+
+    leaves = [tasks[s.path] for s in scripts if not any(s.path in d for d in needs.values())]
+    leaves >> warehouse_checks()
+
+
+ecommerce_user_behavior()

@@ -1,0 +1,90 @@
+"""ecommerce_user_behavior: tasks built from sql/spark, run end to end with its warehouse checks."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runners.generate_clickstream import DirtRates, generate
+
+DAG_ID = "ecommerce_user_behavior"
+REPO = Path(__file__).resolve().parents[2]
+FILE_EDGES = {
+    ("clean_events", "purchases"), ("clean_events", "quarantined_events"),
+    ("clean_events", "user_day_activity"), ("user_day_activity", "daily_stats"),
+    ("user_day_activity", "segments"), ("purchases", "popular_products"),
+    ("purchases", "purchase_baskets"), ("purchases", "segments"),
+    ("purchase_baskets", "fpgrowth"), ("fpgrowth", "product_recommendations"),
+}
+PUBLISHED = ["association_rules", "frequent_itemsets", "popular_products",
+             "product_recommendations", "user_segments"]
+
+
+def file_edges(dag: dict) -> set[tuple[str, str]]:
+    return {(task, down) for task, spec in dag["tasks"].items() for down in spec["downstream"]
+            if "." not in task and "." not in down}
+
+
+def test_one_task_per_file_in_dependency_order(local_airflow):
+    dag = local_airflow.describe()["dags"][DAG_ID]
+    files = {p.stem for p in (REPO / "sql" / "spark").glob("*.sql")}
+    assert {t for t in dag["tasks"] if "." not in t} == files
+    assert file_edges(dag) == FILE_EDGES
+    leaves = {"daily_stats", "popular_products", "product_recommendations",
+              "quarantined_events", "segments"}
+    checks = {f"warehouse_checks.{table}_table" for table in PUBLISHED}
+    assert {t: set(dag["tasks"][t]["downstream"]) for t in leaves} == {t: checks for t in leaves}
+
+
+def test_a_new_sql_file_becomes_a_task(local_airflow, tmp_path):
+    folder = tmp_path / "spark"
+    shutil.copytree(REPO / "sql" / "spark", folder, ignore=shutil.ignore_patterns("churn"))
+    (folder / "big_spenders.sql").write_text(
+        "-- big_spenders: a file added to the folder.\n"
+        "CREATE OR REPLACE TEMPORARY VIEW big_spenders AS\n"
+        "SELECT user_id FROM user_segments WHERE segment = 'premium';\n")
+    local_airflow.env["SQLPLATFORM_BATCH_SQL"] = str(folder)
+    try:
+        dag = local_airflow.describe()["dags"][DAG_ID]
+    finally:
+        del local_airflow.env["SQLPLATFORM_BATCH_SQL"]
+    assert file_edges(dag) == FILE_EDGES | {("segments", "big_spenders")}
+
+
+@pytest.fixture(scope="module")
+def batch_run(local_airflow, tmp_path_factory):
+    root = tmp_path_factory.mktemp("ecommerce")
+    generate(20_000, root / "clickstream", seed=3, days=3, dirt=DirtRates(), progress=False)
+    conf = {"events_path": str(root / "clickstream"), "lake_path": str(root / "lake")}
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-02", conf)
+    return root, outcome, log
+
+
+def test_the_batch_runs_with_its_checks(batch_run):
+    _, outcome, log = batch_run
+    assert outcome["state"] == "success", log[-5000:]
+    assert set(outcome["tasks"].values()) == {"success"}
+    assert len(outcome["tasks"]) == 10 + len(PUBLISHED) * 2
+
+
+def test_the_warehouse_holds_what_the_lake_holds(local_airflow, batch_run):
+    import duckdb
+
+    root, _, _ = batch_run
+    with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
+        for table in PUBLISHED:
+            lake = con.execute(f"SELECT count(*) FROM read_parquet("
+                           f"'{root}/lake/{table}/**/*.parquet')").fetchone()[0]
+            published = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert (table, published) == (table, lake)
+            assert published > 0
+
+
+def test_a_missing_clickstream_is_named(local_airflow, tmp_path):
+    conf = {"events_path": str(tmp_path / "no_clickstream"), "lake_path": str(tmp_path / "lake")}
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-02", conf)
+    assert outcome["state"] == "failed"
+    assert outcome["tasks"]["clean_events"] == "failed"
+    assert "no_clickstream" in log
