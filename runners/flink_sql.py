@@ -182,6 +182,10 @@ def run(job: FlinkJob, config: dict[str, str], *, dry_run: bool = False, detach:
     """Execute the job; return the Flink job id of the INSERTs, if any."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
+    if config.get("execution.target") == "remote":
+        # PyFlink would run the Python workers in this process (loopback) unless told the job
+        # goes to a cluster, whose TaskManagers start their own.
+        os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
     t_env = TableEnvironment.create(settings)
     table_config = t_env.get_config()

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.flink.conftest import broker, flink_cluster, warehouse  # noqa: F401 (fixtures)
+
 REPO = Path(__file__).resolve().parents[2]
 
 

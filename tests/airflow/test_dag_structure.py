@@ -59,3 +59,13 @@ def test_churn_trigger_rules_and_teardowns(dags):
         "cleanup": ("all_done_setup_success", True),
         "generate_daily_report": ("all_done_setup_success", True),
     }
+
+
+def test_fraud_ops_graph(dags):
+    dag = dags["fraud_detection_ops"]
+    assert edges(dag) == {("check_flink_job_health", "job_is_healthy"),
+                          ("check_flink_job_health", "restart_fraud_job"),
+                          ("job_is_healthy", "record_job_status"),
+                          ("restart_fraud_job", "record_job_status")}
+    assert dag["tasks"]["record_job_status"]["trigger_rule"] == "none_failed_min_one_success"
+    assert dag["max_active_runs"] == 1 and not dag["catchup"]

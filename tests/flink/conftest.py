@@ -1,10 +1,18 @@
-"""Fixtures of the platform tests: a real Kafka broker and a fresh warehouse schema."""
+"""Fixtures of the platform tests: a real Kafka broker, a fresh warehouse schema, and a
+standalone Flink cluster. tests/airflow uses them too (its conftest imports them)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
+import pyflink
 import pytest
 
 from runners import kafka_broker
@@ -39,3 +47,33 @@ def warehouse(postgres_url):
     user = postgres_url.split("//", 1)[1].split("@", 1)[0]
     yield connection, schema, f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
     connection.close()
+
+
+FLINK_HOME = Path(pyflink.__file__).parent
+REST = "http://127.0.0.1:8081"
+
+
+def flink_rest(path: str) -> dict:
+    with urllib.request.urlopen(f"{REST}{path}", timeout=5) as response:
+        return json.load(response)
+
+
+@pytest.fixture(scope="module")
+def flink_cluster():
+    """A standalone Flink cluster from the wheel's start-cluster.sh, REST on 127.0.0.1:8081."""
+    env = {**os.environ, "FLINK_HOME": str(FLINK_HOME)}
+    subprocess.run([str(FLINK_HOME / "bin" / "start-cluster.sh")], env=env, check=True,
+                   capture_output=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with contextlib.suppress(OSError):
+                if flink_rest("/overview")["slots-available"] >= 1:
+                    break
+            if time.monotonic() > deadline:
+                pytest.fail("the standalone cluster did not come up on 127.0.0.1:8081")
+            time.sleep(1)
+        yield env
+    finally:
+        subprocess.run([str(FLINK_HOME / "bin" / "stop-cluster.sh")], env=env,
+                       capture_output=True)

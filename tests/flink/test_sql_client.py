@@ -14,48 +14,17 @@ import re
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-
-import pyflink
-import pytest
 
 from runners import flink_sql
 from tests.flink import seed_rules
+from tests.flink.conftest import FLINK_HOME, flink_rest
 from tests.flink.harness import read_sink
 from tests.flink.test_detectors import _cases
 from tests.flink.test_fraud_end_to_end import alert_set
 
-FLINK_HOME = Path(pyflink.__file__).parent
-REST = "http://127.0.0.1:8081"
 
-
-def _rest(path: str) -> dict:
-    with urllib.request.urlopen(f"{REST}{path}", timeout=5) as response:
-        return json.load(response)
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    env = {**os.environ, "FLINK_HOME": str(FLINK_HOME)}
-    subprocess.run([str(FLINK_HOME / "bin" / "start-cluster.sh")], env=env, check=True,
-                   capture_output=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(OSError):
-                if _rest("/overview")["slots-available"] >= 1:
-                    break
-            if time.monotonic() > deadline:
-                pytest.fail("the standalone cluster did not come up on 127.0.0.1:8081")
-            time.sleep(1)
-        yield env
-    finally:
-        subprocess.run([str(FLINK_HOME / "bin" / "stop-cluster.sh")], env=env,
-                       capture_output=True)
-
-
-def test_the_sql_client_runs_the_job(cluster, tmp_path):
+def test_the_sql_client_runs_the_job(flink_cluster, tmp_path):
     lines = [x if isinstance(x, str) else json.dumps(x) for x in _cases()]
     source, alerts = tmp_path / "transactions", tmp_path / "alerts"
     source.mkdir()
@@ -69,13 +38,13 @@ def test_the_sql_client_runs_the_job(cluster, tmp_path):
     assert code == 0
     script.write_text(rendered.getvalue())
     client = subprocess.run([str(FLINK_HOME / "bin" / "sql-client.sh"), "-f", str(script)],
-                            env={**cluster, "PATH": f"{Path(sys.executable).parent}:"
+                            env={**flink_cluster, "PATH": f"{Path(sys.executable).parent}:"
                                                     f"{os.environ['PATH']}"},
                             capture_output=True, text=True, timeout=300)
     job = re.search(r"Job ID: ([0-9a-f]{32})", client.stdout)
     assert client.returncode == 0 and job, client.stdout[-3000:] + client.stderr[-3000:]
     deadline = time.monotonic() + 240
-    while (state := _rest(f"/jobs/{job.group(1)}")["state"]) not in ("FINISHED", "FAILED"):
+    while (state := flink_rest(f"/jobs/{job.group(1)}")["state"]) not in ("FINISHED", "FAILED"):
         assert time.monotonic() < deadline, f"job still {state}"
         time.sleep(2)
     assert state == "FINISHED"

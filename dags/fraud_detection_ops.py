@@ -1,0 +1,142 @@
+"""fraud_detection_ops: every hour, check the fraud job on its Flink cluster; restart it if it died.
+
+check_flink_job_health asks the cluster's REST API for the jobs named `job_name`. A job that is
+running (or starting, or restarting by itself) is healthy. When the newest one has failed, was
+cancelled, finished, or there is none, restart_fraud_job submits sql/flink/fraud_detection.sql
+again with `runners/flink_sql.py --jobmanager ... --detach --restore PATH`, PATH being the newest
+completed checkpoint (or savepoint) retained under checkpoint_dir (savepoint_dir), so the job
+resumes with its state and its Kafka offsets; it then waits until the new job runs. When
+nothing is retained, it fails and says so: a fresh start would lose the detectors' state.
+record_job_status writes what was found and done to flink_job_status in the warehouse (SQL).
+
+The restart runs with this worker's environment (KAFKA_BOOTSTRAP, FRAUD_JDBC_URL, ... as the
+platform profile reads them) and the job_vars parameter, which must match the job's first
+submission (topics, consumer group).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+from airflow.sdk import Param, TriggerRule, dag, task
+
+from runners.warehouse import sql_string
+
+REPO = Path(__file__).resolve().parents[1]
+# Job states in which Flink itself is running or recovering the job: nothing to do.
+ALIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"}
+START_TIMEOUT_S = 180
+
+
+def rest(jobmanager: str, path: str, method: str = "GET") -> dict:
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(f"http://{jobmanager}{path}", method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+    except OSError as error:
+        raise ConnectionError(f"the Flink REST API at {jobmanager} did not answer {path}: "
+                              f"{error}") from error
+    return json.loads(body) if body else {}
+
+
+def newest_retained(*folders: str) -> Path | None:
+    """The newest completed checkpoint or savepoint (a folder holding _metadata) under these."""
+    found = []
+    for folder in filter(None, folders):
+        root = Path(folder.removeprefix("file://"))
+        found += [m.parent for pattern in ("*/chk-*/_metadata", "savepoint-*/_metadata")
+                  for m in root.glob(pattern)]
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
+
+
+@dag(
+    dag_id="fraud_detection_ops",
+    description="Check the fraud job's health every hour; restart it from its last checkpoint",
+    schedule="@hourly",
+    start_date=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+    catchup=False,
+    max_active_runs=1,
+    tags=["flink", "fraud", "ops"],
+    default_args={"owner": "platform", "retries": int(os.environ.get(
+        "SQLPLATFORM_TASK_RETRIES", "1")), "retry_delay": dt.timedelta(minutes=2)},
+    params={
+        "jobmanager": Param(os.environ.get("FLINK_JOBMANAGER", "127.0.0.1:8081"), type="string",
+                            description="host:port of the cluster's REST API"),
+        "job_name": Param("fraud_detection", type="string"),
+        "checkpoint_dir": Param(os.environ.get("FLINK_CHECKPOINT_DIR",
+                                               "file:///tmp/sqlplatform-checkpoints"),
+                                type="string"),
+        "savepoint_dir": Param(os.environ.get("FLINK_SAVEPOINT_DIR", ""), type="string"),
+        "profile": Param("platform", type="string"),
+        "job_vars": Param({}, type="object", description="--var NAME=VALUE of the job"),
+    },
+    template_searchpath=[str(REPO / "sql")],
+    user_defined_macros={"sql_string": sql_string},
+    doc_md=__doc__,
+)
+def fraud_detection_ops():
+    @task.branch
+    def check_flink_job_health(params=None, ti=None) -> str:
+        jobs = rest(params["jobmanager"], "/jobs/overview")["jobs"]
+        named = sorted((j for j in jobs if j["name"] == params["job_name"]),
+                       key=lambda j: j["start-time"])
+        alive = [j for j in named if j["state"] in ALIVE]
+        job = alive[-1] if alive else (named[-1] if named else None)
+        ti.xcom_push(key="job_id", value=job["jid"] if job else None)
+        ti.xcom_push(key="state", value=job["state"] if job else "MISSING")
+        print(f"{params['job_name']}: {job['state'] if job else 'no such job'}")
+        return "job_is_healthy" if alive else "restart_fraud_job"
+
+    @task
+    def job_is_healthy() -> None:
+        """Nothing to do: the branch not taken when the job runs."""
+
+    @task(multiple_outputs=True)
+    def restart_fraud_job(params=None) -> dict[str, str]:
+        import re
+        import subprocess
+        import sys
+        import time
+
+        retained = newest_retained(params["checkpoint_dir"], params["savepoint_dir"])
+        if retained is None:
+            raise FileNotFoundError(
+                f"no retained checkpoint or savepoint under {params['checkpoint_dir']} "
+                f"{params['savepoint_dir']}: not restarting {params['job_name']} without its "
+                "state; start it by hand once you know what to do")
+        command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
+                   str(REPO / "sql" / "flink" / "fraud_detection.sql"),
+                   "--profile", params["profile"], "--jobmanager", params["jobmanager"],
+                   "--detach", "--restore", str(retained)]
+        for name, value in params["job_vars"].items():
+            command += ["--var", f"{name}={value}"]
+        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+        print(done.stdout, done.stderr[-2000:])
+        submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
+        if done.returncode != 0 or not submitted:
+            raise RuntimeError(f"the restart failed:\n{done.stderr[-3000:]}")
+        job_id = submitted.group(1)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while (state := rest(params["jobmanager"], f"/jobs/{job_id}")["state"]) != "RUNNING":
+            if state in ("FAILED", "CANCELED", "FINISHED") or time.monotonic() > deadline:
+                raise RuntimeError(f"the restarted job {job_id} is {state}, not RUNNING")
+            time.sleep(2)
+        return {"action": "restarted", "new_job_id": job_id, "restored_from": str(retained)}
+
+    record_job_status = SQLExecuteQueryOperator(
+        task_id="record_job_status",
+        conn_id="warehouse",
+        sql=["warehouse/flink_job_status.sql", "airflow/record_flink_job_status.sql"],
+        trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
+    )
+
+    check_flink_job_health() >> [job_is_healthy(), restart_fraud_job()] >> record_job_status
+
+
+fraud_detection_ops()

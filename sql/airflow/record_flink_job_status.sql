@@ -1,0 +1,23 @@
+-- record_flink_job_status: record one health check of the fraud job in flink_job_status (upsert).
+--
+-- An Airflow SQL task (record_job_status) runs it after flink_job_status.sql. The values are the
+-- check's and the restart's XComs, quoted by the DAG's sql_string macro; the restart's are NULL
+-- when the job was healthy and nothing was restarted.
+
+INSERT INTO flink_job_status (
+    checked_at, job_name, job_id, job_state, action_taken, new_job_id, restored_from
+) VALUES (
+    cast({{ sql_string(ts) }} AS TIMESTAMP),
+    {{ sql_string(params.job_name) }},
+    {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='job_id')) }},
+    {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='state')) }},
+    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='action') or 'none') }},
+    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='new_job_id')) }},
+    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='restored_from')) }}
+)
+ON CONFLICT (checked_at, job_name) DO UPDATE SET
+    job_id = excluded.job_id,
+    job_state = excluded.job_state,
+    action_taken = excluded.action_taken,
+    new_job_id = excluded.new_job_id,
+    restored_from = excluded.restored_from;

@@ -1,0 +1,18 @@
+-- flink_job_status: what each hourly health check of a Flink job found and did.
+--
+-- Columns: checked_at (the check's logical time) and job_name are the key, so a re-run of the
+--   same check updates its row; job_id and job_state, what the cluster reported (job_state 'MISSING'
+--   when it listed no job of that name); action_taken, 'none' or 'restarted'; new_job_id and
+--   restored_from, the restarted job and the checkpoint or savepoint it started from.
+-- Runs in PostgreSQL (the platform) or DuckDB (the embedded default).
+
+CREATE TABLE IF NOT EXISTS flink_job_status (
+    checked_at TIMESTAMP NOT NULL,
+    job_name VARCHAR NOT NULL,
+    job_id VARCHAR,
+    job_state VARCHAR NOT NULL,
+    action_taken VARCHAR NOT NULL,
+    new_job_id VARCHAR,
+    restored_from VARCHAR,
+    PRIMARY KEY (checked_at, job_name)
+);

@@ -1,0 +1,126 @@
+"""fraud_detection_ops against a real standalone cluster: a healthy job is left alone; a
+cancelled one comes back from its retained checkpoint, with its state.
+
+The fraud job runs as deployed (platform profile: Kafka in and out, PostgreSQL over JDBC) on
+the wheel's standalone cluster, submitted by runners/flink_sql.py --detach.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from runners.generate_transactions import Rates, events
+from tests.flink.conftest import flink_rest
+from tests.flink.platform_io import create_job_topics, produce_lines
+
+DAG_ID = "fraud_detection_ops"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_until(condition, what: str, seconds: int = 180):
+    deadline = time.monotonic() + seconds
+    while not (result := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} after {seconds}s")
+        time.sleep(2)
+    return result
+
+
+def status_rows(local_airflow) -> list[tuple]:
+    import duckdb
+
+    with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
+        return con.execute("SELECT job_id, job_state, action_taken, new_job_id, restored_from "
+                           "FROM flink_job_status ORDER BY checked_at").fetchall()
+
+
+@pytest.fixture(scope="module")
+def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_factory):
+    topic = f"ops-{uuid.uuid4().hex[:8]}"
+    create_job_topics(topic)
+    produce_lines(broker, topic, [line for _, line, _ in events(2_000, users=50, seed=5,
+                                                                 rates=Rates(late=0))])
+    checkpoints = tmp_path_factory.mktemp("ops") / "checkpoints"
+    job_vars = {"transactions_topic": topic, "alerts_topic": f"{topic}-alerts",
+                "consumer_group": f"ops-{topic}"}
+    job_env = {"KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": warehouse[2],
+               "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(), "FLINK_CHECKPOINT_INTERVAL": "2 s",
+               "FLINK_PARALLELISM": "1", "KAFKA_BOUNDED_MODE": "unbounded"}
+    local_airflow.env.update(job_env)
+    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
+               str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
+               "--jobmanager", "127.0.0.1:8081", "--detach"]
+    for name, value in job_vars.items():
+        command += ["--var", f"{name}={value}"]
+    done = subprocess.run(command, cwd=REPO, env={**os.environ, **job_env},
+                          capture_output=True, text=True, timeout=300)
+    submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
+    assert done.returncode == 0 and submitted, done.stdout[-2000:] + done.stderr[-3000:]
+    job_id = submitted.group(1)
+    wait_until(lambda: flink_rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] >= 1,
+               "completed checkpoint")
+    conf = {"jobmanager": "127.0.0.1:8081", "checkpoint_dir": checkpoints.as_uri(),
+            "job_vars": job_vars}
+    yield job_id, conf
+    for job in flink_rest("/jobs/overview")["jobs"]:
+        if job["state"] == "RUNNING":
+            cancel(job["jid"])
+
+
+def cancel(job_id: str) -> None:
+    request = urllib.request.Request(f"http://127.0.0.1:8081/jobs/{job_id}?mode=cancel",
+                                     method="PATCH")
+    urllib.request.urlopen(request, timeout=10).read()
+
+
+def test_a_healthy_job_is_left_alone(local_airflow, deployed_job):
+    job_id, conf = deployed_job
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-01", conf)
+    assert outcome["state"] == "success", log[-5000:]
+    assert outcome["tasks"] == {"check_flink_job_health": "success",
+                                "job_is_healthy": "success", "restart_fraud_job": "skipped",
+                                "record_job_status": "success"}
+    assert status_rows(local_airflow)[-1] == (job_id, "RUNNING", "none", None, None)
+
+
+def test_a_cancelled_job_comes_back_with_its_state(local_airflow, deployed_job):
+    job_id, conf = deployed_job
+    cancel(job_id)
+    wait_until(lambda: flink_rest(f"/jobs/{job_id}")["state"] == "CANCELED", "cancelled job")
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-02", conf)
+    assert outcome["state"] == "success", log[-5000:]
+    assert outcome["tasks"] == {"check_flink_job_health": "success",
+                                "job_is_healthy": "skipped", "restart_fraud_job": "success",
+                                "record_job_status": "success"}
+    old_id, state, action, new_id, restored_from = status_rows(local_airflow)[-1]
+    assert (old_id, state, action) == (job_id, "CANCELED", "restarted")
+    assert flink_rest(f"/jobs/{new_id}")["state"] == "RUNNING"
+    assert Path(restored_from).parent.name == job_id  # the cancelled job's own checkpoint
+    # The new job says it started from that checkpoint: the detectors' state came back.
+    restored = wait_until(lambda: flink_rest(f"/jobs/{new_id}/checkpoints")["latest"]
+                          .get("restored"), "restore record")
+    assert restored["external_path"].removeprefix("file:").rstrip("/") \
+        .endswith(restored_from.rstrip("/"))
+
+
+def test_no_retained_checkpoint_is_a_clear_failure(local_airflow, deployed_job, tmp_path):
+    _, conf = deployed_job
+    for job in flink_rest("/jobs/overview")["jobs"]:
+        if job["state"] == "RUNNING":
+            cancel(job["jid"])
+            wait_until(lambda jid=job["jid"]: flink_rest(f"/jobs/{jid}")["state"] == "CANCELED",
+                       "cancelled job")
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-03",
+                                     {**conf, "checkpoint_dir": (tmp_path / "none").as_uri()})
+    assert outcome["state"] == "failed"
+    assert outcome["tasks"]["restart_fraud_job"] == "failed"
+    assert "no retained checkpoint or savepoint" in log
