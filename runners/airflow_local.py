@@ -65,11 +65,14 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     # Two cores: keep Airflow from starting more task processes than the machine can run.
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")  # the UI and API on this machine only
     env.setdefault("AIRFLOW_CONN_LAKE_SQL", json.dumps({"conn_type": "duckdb"}))
     warehouse = env.get("WAREHOUSE_URL") or "duckdb:data/warehouse.duckdb"
     for conn_id in ("WAREHOUSE", "ML_METADATA"):
         env.setdefault(f"AIRFLOW_CONN_{conn_id}", json.dumps(warehouse_connection(warehouse)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    # `airflow standalone` starts its parts as `airflow ...` commands: this venv's first.
+    env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     return env
 
 
@@ -153,9 +156,18 @@ def main(argv: list[str] | None = None) -> int:
         server = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
         try:
             return server.wait()
-        except KeyboardInterrupt:  # Airflow stops its children on SIGINT, not on SIGTERM
-            server.send_signal(signal.SIGINT)
-            return server.wait()
+        except KeyboardInterrupt:
+            # Ctrl-C reached Airflow too (same process group): let it stop its children. Only
+            # when it is still up, pass the SIGINT on (on SIGTERM it would leave them running).
+            try:
+                return server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.send_signal(signal.SIGINT)
+            try:
+                return server.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # its parts have stopped; it can hang on exit
+                server.kill()
+                return server.wait()
     os.environ.update(env)  # before Airflow is imported: it reads its configuration then
     if str(REPO) not in sys.path:  # the DAGs import runners and udfs
         sys.path.insert(0, str(REPO))
