@@ -45,16 +45,6 @@ def rest(jobmanager: str, path: str, method: str = "GET") -> dict:
     return json.loads(body) if body else {}
 
 
-def newest_retained(*folders: str) -> Path | None:
-    """The newest completed checkpoint or savepoint (a folder holding _metadata) under these."""
-    found = []
-    for folder in filter(None, folders):
-        root = Path(folder.removeprefix("file://"))
-        found += [m.parent for pattern in ("*/chk-*/_metadata", "savepoint-*/_metadata")
-                  for m in root.glob(pattern)]
-    return max(found, key=lambda p: p.stat().st_mtime, default=None)
-
-
 @dag(
     dag_id="fraud_detection_ops",
     description="Check the fraud job's health every hour; restart it from its last checkpoint",
@@ -104,7 +94,9 @@ def fraud_detection_ops():
         import sys
         import time
 
-        retained = newest_retained(params["checkpoint_dir"], params["savepoint_dir"])
+        from runners.flink_sql import latest_checkpoint
+
+        retained = latest_checkpoint(params["checkpoint_dir"], params["savepoint_dir"])
         if retained is None:
             raise FileNotFoundError(
                 f"no retained checkpoint or savepoint under {params['checkpoint_dir']} "

@@ -20,24 +20,23 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # run as a script: runners, udfs and the DAGs import from here
+    sys.path.insert(0, str(REPO))
 DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 
 
 def warehouse_connection(url: str) -> dict:
     """An Airflow connection (as JSON fields) for a warehouse URL: duckdb:FILE or postgresql://."""
-    if url.startswith("duckdb:"):
-        path = url[len("duckdb:"):].removeprefix("//")
-        return {"conn_type": "duckdb", "host": str((REPO / path).resolve())}
-    parsed = urlparse(url)
-    if parsed.scheme not in ("postgresql", "postgres"):
-        raise ValueError(f"unknown warehouse URL {url!r}: use duckdb:FILE or postgresql://HOST/DB")
+    from runners.warehouse import parse_url
+
+    target = parse_url(url)
+    if isinstance(target, str):
+        return {"conn_type": "duckdb", "host": str((REPO / target).resolve())}
     # The password, if any, stays in the environment (PGPASSWORD), never in a file.
-    return {"conn_type": "postgres", "host": parsed.hostname, "port": parsed.port or 5432,
-            "login": parsed.username or os.environ.get("PGUSER", ""),
-            "schema": parsed.path.lstrip("/"),
+    return {"conn_type": "postgres", "host": target.host, "port": target.port,
+            "login": target.user or os.environ.get("PGUSER", ""), "schema": target.database,
             "password": os.environ.get("PGPASSWORD", "")}
 
 
@@ -169,8 +168,6 @@ def main(argv: list[str] | None = None) -> int:
                 server.kill()
                 return server.wait()
     os.environ.update(env)  # before Airflow is imported: it reads its configuration then
-    if str(REPO) not in sys.path:  # the DAGs import runners and udfs
-        sys.path.insert(0, str(REPO))
     if args.command == "describe":
         print(json.dumps(describe(), indent=2))
         return 0

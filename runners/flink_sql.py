@@ -136,11 +136,15 @@ def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[s
     return config
 
 
-def latest_checkpoint(checkpoint_dir: str) -> Path | None:
-    """The newest completed checkpoint (one holding _metadata) of any job under the folder."""
-    root = Path(checkpoint_dir.removeprefix("file://"))
-    completed = [m.parent for m in root.glob("*/chk-*/_metadata")]
-    return max(completed, key=lambda p: p.stat().st_mtime, default=None)
+def latest_checkpoint(*folders: str) -> Path | None:
+    """The newest completed checkpoint of any job (<job>/chk-N/_metadata), or savepoint
+    (savepoint-*/_metadata), under the given folders (file:// URIs or paths; empty ones skipped)."""
+    found = []
+    for folder in filter(None, folders):
+        root = Path(folder.removeprefix("file://"))
+        found += [m.parent for pattern in ("*/chk-*/_metadata", "savepoint-*/_metadata")
+                  for m in root.glob(pattern)]
+    return max(found, key=lambda p: p.stat().st_mtime, default=None)
 
 
 def restore_config(restore: str, config: dict[str, str]) -> dict[str, str]:
