@@ -261,6 +261,7 @@ def ml_pipeline_customer_churn():
         status = (ti.xcom_pull(task_ids="deploy_model")
                   or ti.xcom_pull(task_ids="alert_poor_performance") or "not decided")
         report = {"date": ds, "model": MODEL_NAME, "status": status, "metrics": metrics,
+                  "min_f1": params["min_f1"],
                   "model_path": ti.xcom_pull(task_ids="train_model", key="model_path")}
         path = Path(params["reports_path"]) / "churn" / f"{ds}.json"
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,170 @@
+"""The report's queries (sql/report/) on given rows, and the page runners/report.py draws.
+
+dbt-style: input rows written as the lake's Parquet, the fraud job's JSON lines and the churn
+DAG's report; each query's exact output rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from runners import report
+
+REPORT_SQL = Path(__file__).resolve().parents[1] / "sql" / "report"
+
+
+def write_table(lake: Path, table: str, rows: list[dict], schema: pa.Schema) -> None:
+    (lake / table).mkdir(parents=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=schema), lake / table / "part-0.parquet")
+
+
+def alert(type_: str, at: str) -> tuple[str, dict]:
+    millis = int(dt.datetime.fromisoformat(at).replace(tzinfo=dt.UTC).timestamp() * 1000)
+    return type_, {"transactionId": "T1", "userId": "U1", "reason": "r", "riskScore": 0.5,
+                   "timestamp": millis}
+
+
+@pytest.fixture()
+def inputs(tmp_path: Path) -> dict[str, str]:
+    lake = tmp_path / "lake"
+    write_table(lake, "popular_products", [
+        {"category": "books", "product_id": "P3", "purchase_count": 9, "avg_price": Decimal("5.00"),
+         "rank": 1},
+        {"category": "books", "product_id": "P1", "purchase_count": 4, "avg_price": Decimal("7.50"),
+         "rank": 2},
+        {"category": "books", "product_id": "P2", "purchase_count": 4, "avg_price": Decimal("2.00"),
+         "rank": 2},
+        {"category": "books", "product_id": "P4", "purchase_count": 1, "avg_price": Decimal("1.00"),
+         "rank": 4},
+        {"category": "toys", "product_id": "P9", "purchase_count": 2, "avg_price": Decimal("3.10"),
+         "rank": 1},
+    ], pa.schema([("category", pa.string()), ("product_id", pa.string()),
+                  ("purchase_count", pa.int64()), ("avg_price", pa.decimal128(18, 2)),
+                  ("rank", pa.int32())]))
+    write_table(lake, "user_segments", [
+        {"user_id": "U1", "segment": "casual", "total_spent": Decimal("10.00")},
+        {"user_id": "U2", "segment": "premium", "total_spent": Decimal("1500.50")},
+        {"user_id": "U3", "segment": "casual", "total_spent": Decimal("0.00")},
+    ], pa.schema([("user_id", pa.string()), ("segment", pa.string()),
+                  ("total_spent", pa.decimal128(32, 2))]))
+    write_table(lake, "association_rules", [
+        {"antecedent": ["P2", "P1"], "consequent": ["P3"], "confidence": 0.8, "lift": 4.0,
+         "support": 0.05},
+        {"antecedent": ["P9"], "consequent": ["P1"], "confidence": 0.9, "lift": 4.0,
+         "support": 0.02},
+        {"antecedent": ["P3"], "consequent": ["P4"], "confidence": 0.31234, "lift": 1.23456,
+         "support": 0.123456},
+    ], pa.schema([("antecedent", pa.list_(pa.string())), ("consequent", pa.list_(pa.string())),
+                  ("confidence", pa.float64()), ("lift", pa.float64()), ("support", pa.float64())]))
+
+    alerts = tmp_path / "alerts" / "detector_alerts"
+    for type_, line in [alert("HIGH_VELOCITY", "2026-01-01 00:10:00"),
+                        alert("HIGH_VELOCITY", "2026-01-01 00:59:59.999"),
+                        alert("UNUSUAL_AMOUNT", "2026-01-01 02:00:00"),
+                        alert("HIGH_VELOCITY", "2026-01-01 02:30:00")]:
+        folder = alerts / f"alertType={type_}"
+        folder.mkdir(parents=True, exist_ok=True)
+        with (folder / "part-0-0").open("a") as out:
+            out.write(json.dumps(line) + "\n")
+
+    churn = tmp_path / "reports" / "churn"
+    churn.mkdir(parents=True)
+    metrics = {"accuracy": 0.9, "precision": 0.8, "recall": 0.7, "f1_score": 0.7467,
+               "holdout_rows": 100, "holdout_churned": 20, "date": "2026-01-02"}
+    (churn / "2026-01-01.json").write_text(json.dumps(
+        {"date": "2026-01-01", "status": "deployed", "metrics": {**metrics, "f1_score": 0.8}}))
+    (churn / "2026-01-02.json").write_text(json.dumps(
+        {"date": "2026-01-02", "status": "rejected", "min_f1": 0.75, "metrics": metrics}))
+    return {"lake_path": str(lake), "alerts_path": str(tmp_path / "alerts"),
+            "reports_path": str(tmp_path / "reports")}
+
+
+def rows_of(query: str, variables: dict[str, str]) -> list[tuple]:
+    return [tuple(row.values())
+            for row in report.query_rows(REPORT_SQL / f"{query}.sql", variables)]
+
+
+def test_top_products_keep_ties_and_stop_at_top_n(inputs):
+    assert rows_of("top_products_per_category", {**inputs, "top_n": "2"}) == [
+        ("books", "P3", 9, Decimal("5.00"), 1),
+        ("books", "P1", 4, Decimal("7.50"), 2),
+        ("books", "P2", 4, Decimal("2.00"), 2),
+        ("toys", "P9", 2, Decimal("3.10"), 1),
+    ]
+
+
+def test_segment_sizes_in_tier_order_with_shares(inputs):
+    assert rows_of("segment_sizes", inputs) == [
+        ("premium", 1, 33.3, Decimal("1500.50")),
+        ("casual", 2, 66.7, Decimal("10.00")),
+    ]
+
+
+def test_strongest_rules_by_lift_then_confidence_items_sorted(inputs):
+    assert rows_of("strongest_rules", inputs) == [
+        ("P9", "P1", 0.9, 4.0, 0.02),
+        ("P1, P2", "P3", 0.8, 4.0, 0.05),
+        ("P3", "P4", 0.312, 1.23, 0.1235),
+    ]
+    assert len(rows_of("strongest_rules", {**inputs, "top_n": "1"})) == 1
+
+
+def test_alerts_per_hour_with_zero_buckets(inputs):
+    hour = [dt.datetime(2026, 1, 1, h) for h in range(3)]
+    assert rows_of("alerts_by_type_over_time", inputs) == [
+        ("HIGH_VELOCITY", hour[0], 2), ("UNUSUAL_AMOUNT", hour[0], 0),
+        ("HIGH_VELOCITY", hour[1], 0), ("UNUSUAL_AMOUNT", hour[1], 0),
+        ("HIGH_VELOCITY", hour[2], 1), ("UNUSUAL_AMOUNT", hour[2], 1),
+    ]
+
+
+def test_model_metrics_of_the_newest_report(inputs):
+    assert rows_of("model_metrics", inputs) == [
+        ("2026-01-02", "rejected", 0.75, 100, "accuracy", 0.9),
+        ("2026-01-02", "rejected", 0.75, 100, "precision", 0.8),
+        ("2026-01-02", "rejected", 0.75, 100, "recall", 0.7),
+        ("2026-01-02", "rejected", 0.75, 100, "f1", 0.7467),
+    ]
+
+
+def test_page_has_a_chart_per_section(inputs, tmp_path):
+    out = tmp_path / "page.html"
+    assert report.main(["--out", str(out)] + [f"--var={k}={v}" for k, v in inputs.items()]) == 0
+    page = out.read_text()
+    sections = re.findall(r'<section id="([a-z_]+)">(.*?)</section>', page, re.S)
+    assert [name for name, _ in sections] == [s.query for s in report.SECTIONS]
+    assert all("<svg" in body for _, body in sections)
+    assert page.count("<figure>") == 2  # one small chart per category
+    assert "P1, P2 → P3" in page and "gate f1 ≥ 0.75" in page and "rejected" in page
+    assert "<script" not in page
+
+
+def test_missing_input_is_named_and_the_rest_is_drawn(inputs, tmp_path, capsys):
+    out = tmp_path / "page.html"
+    missing = tmp_path / "no-alerts"
+    variables = {**inputs, "alerts_path": str(missing)}
+    assert report.main(["--out", str(out)] + [f"--var={k}={v}" for k, v in variables.items()]) == 1
+    problem = capsys.readouterr().err
+    assert "alerts_by_type_over_time.sql" in problem and str(missing) in problem
+    page = out.read_text()
+    assert page.count('class="missing"') == 1 and page.count("<svg") == 5
+
+
+def test_labels_are_escaped(inputs, tmp_path):
+    lake = Path(inputs["lake_path"])
+    (lake / "user_segments" / "part-0.parquet").unlink()
+    (lake / "user_segments").rmdir()
+    write_table(lake, "user_segments", [
+        {"user_id": "U1", "segment": "<b>vip</b>", "total_spent": Decimal("1.00")},
+    ], pa.schema([("user_id", pa.string()), ("segment", pa.string()),
+                  ("total_spent", pa.decimal128(32, 2))]))
+    page, problems = report.build(inputs)
+    assert problems == [] and "<b>vip" not in page and "&lt;b&gt;vip&lt;/b&gt;" in page
