@@ -145,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("dag_id")
     run.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1))
     run.add_argument("--conf", type=json.loads, default={}, help="params, as JSON")
+    run.add_argument("--outcome", type=Path, help="also write the outcome's JSON to this file")
     commands.add_parser("describe", help="the DAGs' graphs, import errors and parse times")
     commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
     args = parser.parse_args(argv)
@@ -174,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     logical = dt.datetime.combine(args.date, dt.time(2), dt.UTC)
     outcome = run_dag(args.dag_id, logical, args.conf)
     print(json.dumps(outcome, indent=2))
+    if args.outcome:
+        args.outcome.write_text(json.dumps(outcome, indent=2) + "\n")
     return 0 if outcome["state"] == "success" else 1
 
 

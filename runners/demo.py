@@ -1,87 +1,184 @@
-"""The demo: sample data, the whole batch analysis, then the fraud job, on the embedded defaults.
+"""The demo: the seed's "use them together" architecture on the embedded defaults, in one run.
 
-    python runners/demo.py [--events N] [--transactions N]
+    python runners/demo.py [--events N] [--transactions N] [--customers N] [--date YYYY-MM-DD]
 
-Generates the clickstream and a transaction stream (once per size and seed), runs every file of
-sql/spark in dependency order on local Spark and publishes to the DuckDB warehouse, then replays
-the transactions through the Flink fraud job (sql/flink) on an in-process cluster, and prints
-what landed where: warehouse tables, and alerts by type.
+1. sample data: a clickstream, a transaction stream, and the churn pipeline's four sources;
+2. the batch analysis: Airflow runs the ecommerce_user_behavior DAG (a Spark SQL task per file
+   of sql/spark, then checks of the tables published to the DuckDB warehouse);
+3. the fraud replay: the Flink SQL job (sql/flink/fraud_detection.sql) replays the transactions
+   on an in-process cluster and writes its alerts under data/alerts;
+4. the churn pipeline: Airflow runs ml_pipeline_customer_churn (raw-data checks, Spark SQL
+   features, training, the F1 gate, the model registry);
+5. the report: one HTML page with charts (runners/report.py).
+
+The DAG runs are real Airflow runs (dag.test) recorded in data/airflow, so
+`runners/airflow_local.py standalone` shows them in Airflow's UI afterwards. Each step writes its
+output to data/demo/<step>.log; the demo prints what each step made and took, and stops at the
+first step that fails, naming its log.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import os
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
-from runners import flink_sql, generate_clickstream, generate_transactions, spark_sql  # noqa: E402
+from runners import (  # noqa: E402
+    generate_churn,
+    generate_clickstream,
+    generate_transactions,
+    report,
+)
 from runners.profiles import load_profile  # noqa: E402
 from runners.warehouse import parse_url  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+LOGS = REPO / "data" / "demo"
 
 
-def summarize(warehouse_url: str) -> None:
-    target = parse_url(warehouse_url)
-    if not isinstance(target, str):
-        print(f"published to {warehouse_url}")
-        return
+class StepFailed(Exception):
+    pass
+
+
+def run_logged(step: str, command: list[str], env: dict[str, str] | None = None) -> None:
+    """Run a command with its output in data/demo/<step>.log; on failure, show the log's end."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{step}.log"
+    with log.open("w") as out:
+        done = subprocess.run(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                              env={**os.environ, **(env or {})})
+    if done.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
+        raise StepFailed(f"{step} failed (exit {done.returncode}); its log: {log}\n{tail}")
+
+
+def run_dag(dag_id: str, date: dt.date) -> dict:
+    """One Airflow run of a DAG; its task states. Retries off: a demo reports a failure at once
+    instead of waiting out the DAG's retry delays."""
+    outcome_file = LOGS / f"{dag_id}.outcome.json"
+    outcome_file.unlink(missing_ok=True)
+    try:
+        run_logged(dag_id, [sys.executable, str(REPO / "runners" / "airflow_local.py"), "run",
+                            dag_id, "--date", date.isoformat(), "--outcome", str(outcome_file)],
+                   env={"SQLPLATFORM_TASK_RETRIES": "0"})
+    except StepFailed as failure:
+        if outcome_file.is_file():
+            states = json.loads(outcome_file.read_text())["tasks"]
+            failed = sorted(task for task, state in states.items() if state != "success")
+            raise StepFailed(f"{failure}\ntasks not successful: {', '.join(failed)}") from None
+        raise
+    outcome = json.loads(outcome_file.read_text())
+    return outcome["tasks"]
+
+
+def generate_data(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    made = [generate_clickstream.ensure(args.events, Path(paths["events_path"]), args.seed),
+            generate_transactions.ensure(args.transactions, Path(paths["transactions_path"]),
+                                         args.seed)]
+    churn = generate_churn.generate(Path(paths["lake_path"]), args.date, args.customers)
+    return (f"clickstream ~{args.events:,} events, transactions ~{args.transactions:,} "
+            f"({'new' if any(made) else 'reused'}); churn sources for {args.date}: "
+            + ", ".join(f"{source} {rows:,}" for source, rows in churn.items()))
+
+
+def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    tasks = run_dag("ecommerce_user_behavior", args.date)
     import duckdb
 
-    con = duckdb.connect(target, read_only=True)
-    try:
-        print(f"\nwarehouse {target}:")
-        for (table,) in con.execute("SELECT table_name FROM information_schema.tables "
-                                    "ORDER BY table_name").fetchall():
-            count = con.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
-            print(f"  {table:<26} {count:>8,} rows")
-    finally:
-        con.close()
+    target = parse_url(paths["warehouse_url"])
+    counts = []
+    if isinstance(target, str):
+        con = duckdb.connect(str(REPO / target), read_only=True)
+        try:
+            for table in ("popular_products", "user_segments", "frequent_itemsets",
+                          "association_rules", "product_recommendations"):
+                rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                counts.append(f"{table} {rows:,}")
+        finally:
+            con.close()
+    return f"{len(tasks)} tasks succeeded; warehouse: " + ", ".join(counts)
 
 
-def summarize_alerts(alerts_path: Path) -> None:
+def fraud_replay(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    run_logged("fraud_replay", [sys.executable, str(REPO / "runners" / "flink_sql.py"),
+                                str(REPO / "sql" / "flink" / "fraud_detection.sql")])
+    alerts = Path(paths["alerts_path"])
+
     def lines(folder: Path) -> int:
         return sum(len(f.read_text().splitlines()) for f in folder.rglob("*")
                    if f.is_file() and not f.name.startswith((".", "_")))
 
-    print(f"\nalerts in {alerts_path}:")
-    for folder in sorted((alerts_path / "detector_alerts").glob("*=*")):
-        print(f"  {folder.name.split('=', 1)[1]:<26} {lines(folder):>8,} detector alerts")
-    for sink, what in [("alert_history", "combined alerts"),
-                       ("fraud_alerts", "combined alerts with risk > 0.7 (Kafka's share)"),
-                       ("dead_letters", "invalid lines"),
-                       ("late_transactions", "late transactions")]:
-        print(f"  {sink:<26} {lines(alerts_path / sink):>8,} {what}")
+    by_type = {folder.name.split("=", 1)[1]: lines(folder)
+               for folder in sorted((alerts / "detector_alerts").glob("*=*"))}
+    return (f"{lines(alerts / 'alert_history'):,} combined alerts ("
+            + ", ".join(f"{kind} {n:,}" for kind, n in by_type.items())
+            + f"); {lines(alerts / 'dead_letters'):,} invalid lines and "
+            f"{lines(alerts / 'late_transactions'):,} late ones set aside")
+
+
+def churn_pipeline(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    run_dag("ml_pipeline_customer_churn", args.date)
+    daily = json.loads((Path(paths["reports_path"]) / "churn" / f"{args.date}.json").read_text())
+    metrics = daily["metrics"]
+    return (f"model {daily['status']}: f1 {metrics['f1_score']:.4f}, precision "
+            f"{metrics['precision']:.4f}, recall {metrics['recall']:.4f}, accuracy "
+            f"{metrics['accuracy']:.4f} on {metrics['holdout_rows']:,} held-out customers")
+
+
+def html_report(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    page, problems = report.build(paths)
+    if problems:
+        raise StepFailed("the report is missing parts:\n" + "\n".join(problems))
+    out = Path(paths["reports_path"]) / "platform_report.html"
+    out.write_text(page, encoding="utf-8")
+    return str(out)
+
+
+STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, str]], str]]] = [
+    ("sample data", generate_data),
+    ("batch analysis (Airflow: ecommerce_user_behavior)", batch_analysis),
+    ("fraud replay (Flink SQL)", fraud_replay),
+    ("churn pipeline (Airflow: ml_pipeline_customer_churn)", churn_pipeline),
+    ("report", html_report),
+]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--transactions", type=int, default=50_000)
+    parser.add_argument("--customers", type=int, default=5_000)
+    parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1),
+                        help="the DAG runs' logical date, and the churn snapshot's day")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
+    # The local profile's locations, absolute: the DAGs and Flink read the same ones.
+    paths = report.absolute_paths(dict(load_profile("local").vars))
     started = time.monotonic()
-    profile = load_profile("local")
-    events_path = Path(profile.vars["events_path"])
-    made = generate_clickstream.ensure(args.events, events_path, args.seed)
-    print(f"{'generated' if made else 'reusing'} sample data in {events_path}")
-    code = spark_sql.main([str(REPO / "sql" / "spark")])
-    if code != 0:
-        return code
-    summarize(profile.vars["warehouse_url"])
-    print(f"lake: {profile.vars['lake_path']}")
-
-    transactions_path = Path(profile.vars["transactions_path"])
-    made = generate_transactions.ensure(args.transactions, transactions_path, args.seed)
-    print(f"\n{'generated' if made else 'reusing'} transactions in {transactions_path}")
-    code = flink_sql.main([str(REPO / "sql" / "flink" / "fraud_detection.sql")])
-    if code != 0:
-        return code
-    summarize_alerts(Path(profile.vars["alerts_path"]))
-    print(f"\ndemo took {time.monotonic() - started:.0f}s")
+    timings = []
+    for number, (name, step) in enumerate(STEPS, 1):
+        print(f"[{number}/{len(STEPS)}] {name} ...", flush=True)
+        begun = time.monotonic()
+        try:
+            result = step(args, paths)
+        except StepFailed as failure:
+            print(f"demo stopped: {failure}", file=sys.stderr)
+            return 1
+        timings.append((name, time.monotonic() - begun))
+        print(f"      {result}  ({timings[-1][1]:.0f} s)", flush=True)
+    print(f"\ndemo took {time.monotonic() - started:.0f} s: "
+          + ", ".join(f"{name.split(' (')[0]} {seconds:.0f} s" for name, seconds in timings))
+    print(f"report: {Path(paths['reports_path']) / 'platform_report.html'}")
+    print("Airflow's UI with these runs: .venv/bin/python runners/airflow_local.py standalone")
     return 0
 
 
