@@ -2,12 +2,17 @@
 
     python runners/airflow_local.py run ml_pipeline_customer_churn --date 2026-01-01
     python runners/airflow_local.py standalone      # the UI on http://127.0.0.1:8080
+    python runners/airflow_local.py --profile platform standalone   # the platform's services
 
 Airflow keeps its SQLite metadata under data/airflow (AIRFLOW_HOME, migrated on first use). The
 connections the DAGs need get local defaults unless the environment already defines them:
 lake_sql (DuckDB in memory, reading the lake's Parquet) and ml_metadata (the warehouse: the
 local DuckDB file, or WAREHOUSE_URL's PostgreSQL). `run` calls dag.test() in this process and
 prints every task's final state as JSON, then exits non-zero when the run failed.
+
+--profile platform makes the runners the tasks start use runners/profiles/platform.toml (Kafka,
+PostgreSQL, a Spark master); it refuses to start until every environment variable that profile
+reads is set. The DAGs' parameter defaults and connections come from the same variables.
 """
 
 from __future__ import annotations
@@ -54,6 +59,19 @@ def runner_warehouse_url(conn_id: str) -> tuple[str, dict[str, str]]:
         return url, {"PGPASSWORD": connection.password} if connection.password else {}
     raise ValueError(f"connection {conn_id!r} is {connection.conn_type!r}: "
                      "the warehouse is duckdb or postgres")
+
+
+def profile_environment(profile: str) -> dict[str, str]:
+    """What the DAGs' tasks need to use a profile: its name (the runners they start read
+    SQLPLATFORM_PROFILE), once every environment variable the profile reads is set."""
+    from runners.profiles import load_profile
+
+    missing = sorted({value.env_name for value in load_profile(profile).vars.values()
+                      if getattr(value, "env_name", None)})
+    if missing:
+        raise SystemExit(f"the {profile} profile (runners/profiles/{profile}.toml) reads "
+                         f"{', '.join(missing)}: set them in the environment first")
+    return {"SQLPLATFORM_PROFILE": profile}
 
 
 def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
@@ -140,6 +158,8 @@ def describe() -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"),
+                        help="runners/profiles/NAME.toml, for the runners the tasks start")
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run one DAG once with dag.test()")
     run.add_argument("dag_id")
@@ -150,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
     args = parser.parse_args(argv)
 
-    env = airflow_env()
+    env = {**airflow_env(), **profile_environment(args.profile)}
     migrate(env)
     if args.command == "standalone":
         server = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
