@@ -13,7 +13,6 @@ bought twice in a session, purchases by users who never view anything, and extre
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from dataclasses import dataclass
@@ -22,6 +21,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from runners import sample_marker  # noqa: E402
 
 CATEGORIES = [
     "electronics", "books", "home", "fashion", "sports",
@@ -206,14 +209,10 @@ def generate(events: int, out: Path, seed: int = 42, days: int = 7,
 
 
 def ensure(events: int, out: Path, seed: int = 42) -> bool:
-    """Generate unless `out` already holds data made with these arguments; True if generated."""
-    marker = out / "_generated.json"
-    wanted = {"events": events, "seed": seed}
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
-        return False
-    generate(events, out, seed=seed)
-    marker.write_text(json.dumps(wanted))
-    return True
+    """Generate unless `out` already holds data made with these arguments by this generator;
+    True if generated."""
+    return sample_marker.ensure(out, Path(__file__), {"events": events, "seed": seed},
+                                lambda: generate(events, out, seed=seed))
 
 
 def _progress_bar(total: int, enabled: bool):

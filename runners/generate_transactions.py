@@ -30,6 +30,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from runners import sample_marker  # noqa: E402
+
 CITIES = [
     ("New York", 40.7128, -74.0060), ("Los Angeles", 34.0522, -118.2437),
     ("Chicago", 41.8781, -87.6298), ("Houston", 29.7604, -95.3698),
@@ -201,14 +205,10 @@ def write_files(out: Path, count: int, users: int, seed: int, rates: Rates) -> i
 
 
 def ensure(count: int, out: Path, seed: int = 7) -> bool:
-    """Generate unless `out` already holds lines made with these arguments; True if generated."""
-    marker = out / "_generated.json"
-    wanted = {"transactions": count, "seed": seed}
-    if marker.is_file() and json.loads(marker.read_text()) == wanted:
-        return False
-    write_files(out, count, max(1, count // 50), seed, Rates())
-    marker.write_text(json.dumps(wanted))
-    return True
+    """Generate unless `out` already holds lines made with these arguments by this generator;
+    True if generated."""
+    return sample_marker.ensure(out, Path(__file__), {"transactions": count, "seed": seed},
+                                lambda: write_files(out, count, max(1, count // 50), seed, Rates()))
 
 
 def produce(bootstrap: str, topic: str, count: int, users: int, seed: int, rates: Rates,

@@ -54,3 +54,17 @@ def test_ensure_generates_once_per_size_and_seed(tmp_path):
     assert ensure(1_000, tmp_path / "e", seed=1) is True
     assert ensure(1_000, tmp_path / "e", seed=1) is False  # reused
     assert ensure(1_000, tmp_path / "e", seed=2) is True  # another seed: made anew
+
+
+def test_ensure_generates_again_when_the_generator_changed(tmp_path):
+    from runners import sample_marker
+
+    generator = tmp_path / "generator.py"
+    generator.write_text("version = 1\n")
+    calls = []
+    make = lambda: calls.append(1)  # noqa: E731
+    assert sample_marker.ensure(tmp_path, generator, {"rows": 5}, make) is True
+    assert sample_marker.ensure(tmp_path, generator, {"rows": 5}, make) is False
+    generator.write_text("version = 2\n")
+    assert sample_marker.ensure(tmp_path, generator, {"rows": 5}, make) is True
+    assert len(calls) == 2
