@@ -156,6 +156,50 @@ def describe() -> dict:
             "parse_seconds": parse_seconds, "dags": dags}
 
 
+def standalone(env: dict[str, str]) -> int:
+    """`airflow standalone` until Ctrl-C or SIGTERM, then all of it stopped.
+
+    Airflow runs in its own process group, so Ctrl-C reaches only this process. Airflow is asked
+    first (SIGINT: it stops its parts in order), then whatever of its group is still running is
+    terminated: on Ctrl-C it leaves its scheduler and the scheduler's workers behind."""
+    def interrupted(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupted)
+    server = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env,
+                              start_new_session=True)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.send_signal(signal.SIGINT)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        return 0
+    finally:
+        stop_process_group(server.pid)
+
+
+def stop_process_group(group: int, grace_seconds: float = 10) -> None:
+    """SIGTERM to every process of the group, then SIGKILL to any still there after the grace."""
+    import time
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(group, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(group, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.5)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"),
@@ -173,21 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     env = {**airflow_env(), **profile_environment(args.profile)}
     migrate(env)
     if args.command == "standalone":
-        server = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], env=env)
-        try:
-            return server.wait()
-        except KeyboardInterrupt:
-            # Ctrl-C reached Airflow too (same process group): let it stop its children. Only
-            # when it is still up, pass the SIGINT on (on SIGTERM it would leave them running).
-            try:
-                return server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.send_signal(signal.SIGINT)
-            try:
-                return server.wait(timeout=30)
-            except subprocess.TimeoutExpired:  # its parts have stopped; it can hang on exit
-                server.kill()
-                return server.wait()
+        return standalone(env)
     os.environ.update(env)  # before Airflow is imported: it reads its configuration then
     if args.command == "describe":
         print(json.dumps(describe(), indent=2))
