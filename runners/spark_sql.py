@@ -33,6 +33,8 @@ from runners.sqlscript import Directive, Script, ScriptError, Statement
 
 REPO = Path(__file__).resolve().parent.parent
 JAR_DIR = REPO / "build" / "jars" / "spark"
+# The driver's start-up classes, mapped instead of loaded (runners/spark_class_archive.py).
+CLASS_ARCHIVE = REPO / "build" / "spark-classes.jsa"
 QUERY_WORDS = {"SELECT", "WITH", "VALUES", "FROM", "TABLE", "SHOW", "DESCRIBE", "DESC", "EXPLAIN"}
 SPARK_DEFAULTS = {
     "spark.app.name": "sqlplatform",
@@ -99,6 +101,11 @@ def spark_conf(profile: Profile, master: str | None) -> dict[str, str]:
     jars = sorted(str(j) for j in JAR_DIR.glob("*.jar"))
     if jars:
         conf["spark.jars"] = ",".join(jars)
+    if CLASS_ARCHIVE.is_file():
+        # -Xshare:auto (the default): an archive from another JDK or classpath is ignored.
+        conf["spark.driver.extraJavaOptions"] = " ".join(filter(None, (
+            conf.get("spark.driver.extraJavaOptions"), f"-XX:SharedArchiveFile={CLASS_ARCHIVE}",
+            "-Xlog:cds=off", "-Xlog:cds+dynamic=off")))
     return conf
 
 
