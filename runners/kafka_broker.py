@@ -166,11 +166,26 @@ def stop(timeout: float = 30.0) -> None:
         return
     os.kill(pid, signal.SIGTERM)  # a controlled shutdown flushes and closes the logs
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid() is not None:
+    while time.monotonic() < deadline and not _exited(pid):
         time.sleep(0.3)
-    if _pid() is not None:
+    if not _exited(pid):
         os.kill(pid, signal.SIGKILL)
     (HOME / "broker.pid").unlink(missing_ok=True)
+
+
+def _exited(pid: int) -> bool:
+    """The broker has stopped. When this process started it, it stays a zombie (and answers
+    os.kill) until reaped here."""
+    try:
+        if os.waitpid(pid, os.WNOHANG)[0] == pid:
+            return True
+    except ChildProcessError:  # started by another process: that one reaps it
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
 
 
 def create_topics(*names: str, partitions: int = 2) -> None:

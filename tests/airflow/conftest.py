@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -58,3 +62,67 @@ def printed_json(done: subprocess.CompletedProcess, first_key: str) -> dict:
 @pytest.fixture(scope="module")
 def local_airflow(tmp_path_factory) -> LocalAirflow:
     return LocalAirflow(tmp_path_factory.mktemp("airflow"))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class SparkCluster:
+    """A standalone Spark master and one worker, from the pyspark wheel, on 127.0.0.1."""
+
+    def __init__(self, root: Path):
+        import pyspark
+
+        self.home = Path(pyspark.__file__).parent
+        self.port, self.ui_port = free_port(), free_port()
+        self.url = f"spark://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "SPARK_HOME": str(self.home), "SPARK_LOCAL_IP": "127.0.0.1",
+                    "SPARK_DAEMON_MEMORY": "256m", "SPARK_WORKER_DIR": str(root / "work"),
+                    "PYSPARK_PYTHON": sys.executable}
+        self.logs = root
+        self.processes: list[subprocess.Popen] = []
+
+    def _start(self, name: str, *args: str) -> None:
+        log = (self.logs / f"{name}.log").open("w")
+        self.processes.append(subprocess.Popen(
+            [str(self.home / "bin" / "spark-class"), *args], env=self.env, stdout=log,
+            stderr=subprocess.STDOUT))
+
+    def status(self) -> dict:
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.ui_port}/json/", timeout=5) as r:
+            return json.load(r)
+
+    def start(self) -> None:
+        self._start("master", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                    "--port", str(self.port), "--webui-port", str(self.ui_port))
+        self._start("worker", "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
+                    "--webui-port", str(free_port()), "--cores", "2", "--memory", "1g",
+                    self.url)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                if self.status().get("aliveworkers") == 1:
+                    return
+            time.sleep(1)
+        raise RuntimeError(f"no Spark worker registered in 90 s; logs in {self.logs}")
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+@pytest.fixture(scope="module")
+def spark_cluster(tmp_path_factory) -> SparkCluster:
+    cluster = SparkCluster(tmp_path_factory.mktemp("spark_cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()

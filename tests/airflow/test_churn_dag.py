@@ -1,7 +1,8 @@
-"""dag.test() runs of ml_pipeline_customer_churn on real local Spark and the embedded warehouse.
+"""dag.test() runs of ml_pipeline_customer_churn on real Spark and the embedded warehouse.
 
 Each run gets its own lake, model store and notification outbox; the warehouse is the module's
-DuckDB file. Covered: the path that passes the F1 gate, the path that fails it, a failing task
+DuckDB file. Covered: the path that passes the F1 gate (its Spark a standalone cluster named
+by the spark_conn_id connection), the path that fails it (local Spark), a failing task
 (a missing source) that must fail the run while the teardowns still run, and a missing
 connection, which must be named.
 """
@@ -49,10 +50,14 @@ def states(outcome: dict, *tasks: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def passing_run(local_airflow, tmp_path_factory):
+def passing_run(local_airflow, tmp_path_factory, spark_cluster):
+    """On a standalone Spark cluster named by a connection; the other runs use local Spark."""
     root = tmp_path_factory.mktemp("passing")
     generate(root / "lake", dt.date.fromisoformat(DATE), 5000)
-    outcome, log = local_airflow.run(CHURN, DATE, params_for(root))
+    local_airflow.env["AIRFLOW_CONN_SPARK_CLUSTER"] = json.dumps(
+        {"conn_type": "spark", "host": spark_cluster.url})
+    outcome, log = local_airflow.run(CHURN, DATE,
+                                     params_for(root, spark_conn_id="spark_cluster"))
     return root, outcome, log
 
 
@@ -77,6 +82,13 @@ def test_the_passing_path_deploys(passing_run):
         "send_success_notification": "success", "cleanup": "success",
         "generate_daily_report": "success"}
     assert notifications(root) == ["pipeline_success"]
+
+
+def test_the_features_were_built_on_the_cluster(passing_run, spark_cluster):
+    status = spark_cluster.status()
+    assert [(app["name"], app["state"]) for app in status["completedapps"]] == \
+        [("sqlplatform", "FINISHED")]
+    assert status["activeapps"] == []
 
 
 def test_the_registry_holds_the_real_metrics_and_checksum(local_airflow, passing_run):

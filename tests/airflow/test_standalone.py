@@ -7,7 +7,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,15 +14,9 @@ import urllib.request
 
 import psutil
 
-from tests.airflow.conftest import REPO
+from tests.airflow.conftest import REPO, free_port
 
 DAG_IDS = ["ecommerce_user_behavior", "fraud_detection_ops", "ml_pipeline_customer_churn"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def get_json(url: str, token: str | None = None) -> dict:
