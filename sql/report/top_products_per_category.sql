@@ -11,22 +11,12 @@
 -- @param lake_path = data/lake
 -- @param top_n = 5
 
-WITH ranked_products AS (
-    SELECT
-        category,
-        product_id,
-        purchase_count,
-        avg_price,
-        rank
-    FROM read_parquet('${lake_path}/popular_products/*.parquet')
-)
-
 SELECT
     category,
     product_id,
     purchase_count,
     avg_price,
     rank
-FROM ranked_products
+FROM read_parquet('${lake_path}/popular_products/*.parquet')
 WHERE rank <= ${top_n}
 ORDER BY category, rank, product_id;
