@@ -37,8 +37,15 @@ def main() -> int:
         spark.read.parquet(f"{folder}/t").createOrReplaceTempView("t")
         spark.sql("SELECT k, sum(v) AS s, rank() OVER (ORDER BY sum(v) DESC) AS r "
                   "FROM t GROUP BY k").collect()
+    jvm = spark.sparkContext._gateway.proc
     spark.stop()
-    # The JVM writes the archive when it exits, after this process.
+    # The JVM writes the archive as it exits, which it does when its stdin closes: wait for it.
+    jvm.stdin.close()
+    jvm.wait(timeout=300)
+    if not CLASS_ARCHIVE.is_file():
+        print(f"no archive written to {CLASS_ARCHIVE}", file=sys.stderr)
+        return 1
+    print(f"wrote {CLASS_ARCHIVE} ({CLASS_ARCHIVE.stat().st_size / 1e6:.0f} MB)")
     return 0
 
 
