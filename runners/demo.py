@@ -38,6 +38,7 @@ from runners import (  # noqa: E402
     generate_clickstream,
     generate_transactions,
     report,
+    sqlscript,
 )
 from runners.profiles import load_profile  # noqa: E402
 from runners.warehouse import parse_url  # noqa: E402
@@ -90,6 +91,12 @@ def generate_data(args: argparse.Namespace, paths: dict[str, str]) -> str:
             + ", ".join(f"{source} {rows:,}" for source, rows in churn.items()))
 
 
+def published_tables() -> list[str]:
+    """The warehouse tables the batch's files declare (@output ... publish)."""
+    return [output.table for path in sorted((REPO / "sql" / "spark").glob("*.sql"))
+            for output in sqlscript.load(path).outputs if output.publish]
+
+
 def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
     tasks = run_dag("ecommerce_user_behavior", args.date)
     import duckdb
@@ -99,8 +106,7 @@ def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
     if isinstance(target, str):
         con = duckdb.connect(str(REPO / target), read_only=True)
         try:
-            for table in ("popular_products", "user_segments", "frequent_itemsets",
-                          "association_rules", "product_recommendations"):
+            for table in published_tables():
                 rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
                 counts.append(f"{table} {rows:,}")
         finally:
