@@ -9,7 +9,14 @@ ordinary transactions it injects, for every detector, labelled scenarios:
   amount       a purchase far above a user's habit, after at least 11 ordinary ones;
   travel       a transaction in a city thousands of km away, minutes after the previous one;
   sequence     3 or 4 card tests under $5, then one over $500;
-  merchant     a transaction at WIRE_TRANSFER, CRYPTO or GIFT_CARDS.
+  merchant     a transaction at WIRE_TRANSFER, CRYPTO or GIFT_CARDS;
+  tie          2 or 3 transactions of a user in one millisecond, at home or far away, some
+               of them card tests or large, so every detector meets ties in arrival order.
+Amounts sit on the rules' edges too: a sequence's tests are sometimes exactly $4.99 or $5.00
+(not a test) and its large amount exactly $500.00 (not large) or $500.01; a velocity burst
+sometimes ends with two transactions in its last millisecond; a far-away transaction is
+sometimes exactly 2 hours after the one before (not impossible). Such unflagged ones carry no
+label.
 Lines are written in arrival order: event time plus a jitter of up to 3 s (so out of order, yet
 within the 5 s watermark), a few events arrive minutes late, and a few lines are bad (malformed
 JSON, missing fields, wrong types, negative or NaN amounts, null user ids).
@@ -49,7 +56,7 @@ CITIES = [
 CATEGORIES = ["GROCERY", "RESTAURANT", "GAS", "RETAIL", "ONLINE", "TRAVEL", "PHARMACY",
               "ENTERTAINMENT", "UTILITIES", "ELECTRONICS"]
 RISKY_CATEGORIES = ["WIRE_TRANSFER", "CRYPTO", "GIFT_CARDS"]
-SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant"]
+SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant", "tie"]
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -108,6 +115,8 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int) -> list[tuple[d
     if kind == "velocity":
         window = ts - ts % MINUTE_MS
         stamps = sorted(window + rng.randrange(MINUTE_MS) for _ in range(rng.randint(6, 9)))
+        if rng.random() < 0.3:  # the burst's last millisecond twice
+            stamps[-2] = stamps[-1]
         return [(ordinary(rng, user, s), kind) for s in stamps]
     if kind == "amount":
         history = [(ordinary(rng, user, ts + i * 7 * MINUTE_MS), None) for i in range(12)]
@@ -117,17 +126,32 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int) -> list[tuple[d
     if kind == "travel":
         far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
         first = ordinary(rng, user, ts)
-        second = transaction(rng, user, ts + rng.randrange(5, 60) * MINUTE_MS,
-                             user.typical_amount, rng.choice(CATEGORIES), city=far)
-        return [(first, None), (second, kind)]
+        exactly_two_hours = rng.random() < 0.2
+        after = 120 * MINUTE_MS if exactly_two_hours else rng.randrange(5, 60) * MINUTE_MS
+        second = transaction(rng, user, ts + after, user.typical_amount,
+                             rng.choice(CATEGORIES), city=far)
+        return [(first, None), (second, None if exactly_two_hours else kind)]
     if kind == "sequence":
-        tests = [(transaction(rng, user, ts + i * MINUTE_MS, rng.uniform(0.5, 4.99), "ONLINE"),
-                  None) for i in range(rng.randint(3, 4))]
-        big = transaction(rng, user, ts + 10 * MINUTE_MS, rng.uniform(600, 3000), "ELECTRONICS")
-        return [*tests, (big, kind)]
+        amounts = [rng.choice([4.99, 5.0, rng.uniform(0.5, 4.99), rng.uniform(0.5, 4.99)])
+                   for _ in range(rng.randint(3, 4))]
+        tests = [(transaction(rng, user, ts + i * MINUTE_MS, amount, "ONLINE"), None)
+                 for i, amount in enumerate(amounts)]
+        large = rng.choice([500.0, 500.01, rng.uniform(600, 3000), rng.uniform(600, 3000)])
+        big = transaction(rng, user, ts + 10 * MINUTE_MS, large, "ELECTRONICS")
+        flagged = sum(a < 5 for a in amounts) >= 3 and large > 500
+        return [*tests, (big, kind if flagged else None)]
     if kind == "merchant":
         return [(transaction(rng, user, ts, user.typical_amount * 3, rng.choice(RISKY_CATEGORIES)),
                  kind)]
+    if kind == "tie":
+        far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
+        tied = []
+        for _ in range(rng.randint(2, 3)):
+            amount = rng.choice([user.typical_amount, 1.5, 900.0])
+            city = rng.choice([None, far])
+            tied.append((transaction(rng, user, ts, amount, rng.choice(CATEGORIES), city=city),
+                         None))
+        return tied
     raise ValueError(kind)
 
 

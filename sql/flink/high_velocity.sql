@@ -2,8 +2,9 @@
 --
 -- Computes: high_velocity_alerts, one alert per (user, 1-minute tumbling window) with more than
 --   ${max_per_minute} transactions, on the window's last transaction: the latest by event time,
---   and of several at that time the greatest transactionId (the seed takes whichever arrived
---   last). Risk = min(0.5 + (n - 5) * 0.1, 1.0); reason 'n transactions in 1 minute'.
+--   and of several at that millisecond the last to arrive (the seed's window keeps its
+--   transactions in arrival order and takes the last). Risk = min(0.5 + (n - 5) * 0.1, 1.0);
+--   reason 'n transactions in 1 minute'.
 -- Input: transactions (transactions.sql).
 -- Output: high_velocity_alerts (transaction_id, user_id, alert_type, reason, risk_score,
 --   alert_millis, the last transaction's event time, and alert_time, the rowtime: the window's
@@ -12,14 +13,27 @@
 -- @param max_per_minute = 5
 
 CREATE TEMPORARY VIEW high_velocity_alerts AS
-WITH user_minutes AS (
+WITH user_milliseconds AS (
+    -- Per user, minute and millisecond: how many, and the last of them to arrive (the seed's
+    -- window iterates in arrival order; LAST_VALUE sees the rows in that order).
+    SELECT
+        user_id,
+        epoch_millis,
+        window_time AS minute_time,
+        count(*) AS transaction_count,
+        last_value(transaction_id) AS last_transaction_id
+    FROM table(tumble(TABLE transactions, DESCRIPTOR (event_time), INTERVAL '1' MINUTE))
+    GROUP BY user_id, window_start, window_end, window_time, epoch_millis
+),
+
+user_minutes AS (
     SELECT
         user_id,
         window_time,
-        count(*) AS transaction_count,
+        sum(transaction_count) AS transaction_count,
         -- One aggregate finds the last transaction: the id rides behind a fixed-width time key.
-        max(lpad(cast(epoch_millis AS STRING), 15, '0') || transaction_id) AS last_key
-    FROM table(tumble(TABLE transactions, DESCRIPTOR (event_time), INTERVAL '1' MINUTE))
+        max(lpad(cast(epoch_millis AS STRING), 15, '0') || last_transaction_id) AS last_key
+    FROM table(tumble(TABLE user_milliseconds, DESCRIPTOR (minute_time), INTERVAL '1' MINUTE))
     GROUP BY user_id, window_start, window_end, window_time
 )
 

@@ -11,8 +11,11 @@
 --   alert_time = the transaction's event time, as epoch milliseconds and as rowtime).
 -- Parameters: min_history, the seed's 10.
 -- Edges: Flink rejects an OVER frame that ends at 1 PRECEDING, so the running sums include the
---   current row, and the previous row's sums (LAG) are the previous statistics, bit for bit
---   the seed's totals. stddev is the seed's sqrt(E[x^2] - mean^2);
+--   current row, and the previous row's sums are the previous statistics, bit for bit the
+--   seed's totals. Transactions at the same millisecond are taken in arrival order, as the
+--   seed's state sees them: the previous row is read with FIRST_VALUE over a ROWS frame of one
+--   row back (LAG, which Calcite allows no frame, takes RANGE: tied rows shared one value).
+--   stddev is the seed's sqrt(E[x^2] - mean^2);
 --   rounding can make the radicand slightly negative, and then, as in the seed, no alert.
 -- @param min_history = 10
 
@@ -38,6 +41,7 @@ WITH running_totals AS (
 previous_totals AS (
     -- The previous row's running sums are the seed's totals before this transaction, added
     -- in the same order; subtracting the current amount instead can differ in the last bit.
+    -- The first row has no previous one and gets its own sums, but its count is 0.
     SELECT
         transaction_id,
         user_id,
@@ -45,10 +49,14 @@ previous_totals AS (
         epoch_millis,
         event_time,
         running_count - 1 AS previous_count,
-        lag(running_sum) OVER user_order AS previous_sum,
-        lag(running_squares) OVER user_order AS previous_squares
+        first_value(running_sum) OVER previous_and_current AS previous_sum,
+        first_value(running_squares) OVER previous_and_current AS previous_squares
     FROM running_totals
-    WINDOW user_order AS (PARTITION BY user_id ORDER BY event_time)
+    WINDOW previous_and_current AS (
+        PARTITION BY user_id
+        ORDER BY event_time
+        ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
+    )
 ),
 
 previous_stats AS (

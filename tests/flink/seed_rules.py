@@ -3,6 +3,13 @@
 It reads the same JSON lines in arrival order and returns what each sink of the Flink job should
 hold. Written from the seed's Java, not from our SQL: the detectors keep the seed's running
 state, and only the order changes, from arrival to event time (what the seed meant).
+Transactions of one user at the same millisecond keep their arrival order, as the seed's keyed
+state sees them: the "last" of a minute is the last of its latest millisecond to arrive.
+
+The job differs from the seed in one documented way (sql/flink/suspicious_sequence.sql):
+MATCH_RECOGNIZE cannot report a large transaction whose every window of tests already ended at
+an earlier large one. `sequence_not_matched` names those alerts; `expected_of_job` is the seed's
+output without them, and nothing else removed.
 """
 
 from __future__ import annotations
@@ -97,8 +104,14 @@ def _alert(txn: dict, alert_type: str, reason: str, risk: float, alert_time: int
             "_time": alert_time}
 
 
-def evaluate(lines: list[str]) -> dict[str, list[dict]]:
-    """What each sink of the job holds after replaying `lines` in order."""
+def expected_of_job(lines: list[str]) -> dict[str, list[dict]]:
+    """What each sink of the Flink job holds: the seed's rules with the documented exception."""
+    return evaluate(lines, documented_exception=True)
+
+
+def evaluate(lines: list[str], *, documented_exception: bool = False) -> dict[str, list[dict]]:
+    """What each sink holds under the seed's rules after replaying `lines` in order; with
+    documented_exception, without the sequence alerts MATCH_RECOGNIZE cannot raise."""
     watermark: int | None = None
     on_time: list[tuple[int, int, dict]] = []  # (timestamp, arrival, transaction)
     dead, late = [], []
@@ -118,7 +131,11 @@ def evaluate(lines: list[str]) -> dict[str, list[dict]]:
     alerts: list[dict] = []
     for history in by_user.values():
         alerts += _velocity(history) + _amount(history) + _travel(history)
-        alerts += _sequence(history) + _merchant(history)
+        sequence = seed_sequence(history)
+        if documented_exception:
+            unmatched = {a["transactionId"] for a in sequence_not_matched(history)}
+            sequence = [a for a in sequence if a["transactionId"] not in unmatched]
+        alerts += sequence + _merchant(history)
     combined = _combine(alerts)
     return {
         "detector_alerts": [{k: v for k, v in a.items() if k != "_time"} for a in alerts],
@@ -130,6 +147,8 @@ def evaluate(lines: list[str]) -> dict[str, list[dict]]:
 
 
 def _velocity(history: list[dict]) -> list[dict]:
+    """The seed's window of a minute; its last transaction is the last in event time and, of
+    those at that millisecond, the last to arrive (history is in that order)."""
     minutes: dict[int, list[dict]] = defaultdict(list)
     for txn in history:
         minutes[txn["timestamp"] // 60000].append(txn)
@@ -137,7 +156,7 @@ def _velocity(history: list[dict]) -> list[dict]:
     for minute, txns in minutes.items():
         count = len(txns)
         if count > 5:
-            last = max(txns, key=lambda t: (t["timestamp"], t["transactionId"]))
+            last = txns[-1]
             out.append(_alert(last, "HIGH_VELOCITY", f"{count} transactions in 1 minute",
                               min(0.5 + (count - 5) * 0.1, 1.0), minute * 60000 + 59999))
     return out
@@ -181,21 +200,6 @@ def _speed(distance: float, hours: float) -> float:
     return distance / hours
 
 
-def _sequence(history: list[dict]) -> list[dict]:
-    """The seed's rule, as MATCH_RECOGNIZE can say it (see sql/flink/suspicious_sequence.sql):
-    from each start, 3 to 5 transactions and then the first large one that has 3 tests before
-    it. Every alert is one the seed raises; see seed_sequence for the seed's own."""
-    alerted = set()
-    for start in range(len(history)):
-        for end in range(start + 3, min(start + 5, len(history) - 1) + 1):
-            tests = sum(t["amount"] < 5.0 for t in history[start:end])
-            if history[end]["amount"] > 500 and tests >= 3:
-                alerted.add(end)
-                break
-    return [_alert(history[i], "SUSPICIOUS_SEQUENCE", SEQUENCE_REASON, 0.85,
-                   history[i]["timestamp"]) for i in sorted(alerted)]
-
-
 def seed_sequence(history: list[dict]) -> list[dict]:
     """The seed's SuspiciousSequenceDetector: the last (up to) 5 before, at least 3 under $5."""
     out, recent = [], []
@@ -206,6 +210,29 @@ def seed_sequence(history: list[dict]) -> list[dict]:
                               txn["timestamp"]))
         recent = [*recent, txn][-5:]
     return out
+
+
+def sequence_not_matched(history: list[dict]) -> list[dict]:
+    """The seed's sequence alerts that MATCH_RECOGNIZE cannot raise: the pattern is matched from
+    each start s (3 to 5 transactions, then a large one with 3 tests among them) and ends at the
+    first large transaction that qualifies. A seed alert at e is lost when every start s of its
+    window whose transactions up to e hold 3 tests reaches such a large transaction before e.
+    Example: tests t t t, then large L1 and L2: the seed alerts both, the job L1 only."""
+    def tests(start: int, end: int) -> int:
+        return sum(t["amount"] < 5.0 for t in history[start:end])
+
+    def qualifies(start: int, end: int) -> bool:
+        return history[end]["amount"] > 500 and tests(start, end) >= 3
+
+    alerted = {a["transactionId"] for a in seed_sequence(history)}
+    lost = []
+    for end, txn in enumerate(history):
+        if txn["transactionId"] not in alerted:
+            continue
+        starts = [s for s in range(max(0, end - 5), end - 2) if tests(s, end) >= 3]
+        if all(any(qualifies(s, m) for m in range(s + 3, end)) for s in starts):
+            lost.append(txn)
+    return lost
 
 
 def _merchant(history: list[dict]) -> list[dict]:

@@ -53,7 +53,7 @@ def replayed(broker, warehouse, tmp_path_factory):
     _, _, jdbc_url = warehouse
     tmp = tmp_path_factory.mktemp("kafka")
     run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
-    return stream, topic, seed_rules.evaluate(stream)
+    return stream, topic, seed_rules.expected_of_job(stream)
 
 
 def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):

@@ -48,6 +48,6 @@ def test_the_sql_client_runs_the_job(flink_cluster, tmp_path):
         assert time.monotonic() < deadline, f"job still {state}"
         time.sleep(2)
     assert state == "FINISHED"
-    expected = seed_rules.evaluate(lines)
+    expected = seed_rules.expected_of_job(lines)
     assert alert_set(read_sink(alerts / "detector_alerts")) \
         == alert_set(expected["detector_alerts"])
