@@ -20,6 +20,10 @@ from udfs import churn_model
 
 CHURN = "ml_pipeline_customer_churn"
 DATE = "2026-01-01"
+# The model's f1 on the holdout of generate(..., 2026-01-01, 5000), counted in
+# test_the_registry_holds_the_real_metrics_and_checksum. The passing run's gate is set to
+# exactly this, so it deploys only if the gate is f1 >= min_f1 (the seed's comparison).
+SAMPLE_F1 = 0.8162
 CHECKS = [f"data_quality_checks.{source}_{kind}" for source in
           ("customer_data", "transactions", "support_tickets", "product_usage")
           for kind in ("table", "columns")]
@@ -56,8 +60,8 @@ def passing_run(local_airflow, tmp_path_factory, spark_cluster):
     generate(root / "lake", dt.date.fromisoformat(DATE), 5000)
     local_airflow.env["AIRFLOW_CONN_SPARK_CLUSTER"] = json.dumps(
         {"conn_type": "spark", "host": spark_cluster.url})
-    outcome, log = local_airflow.run(CHURN, DATE,
-                                     params_for(root, spark_conn_id="spark_cluster"))
+    outcome, log = local_airflow.run(CHURN, DATE, params_for(
+        root, spark_conn_id="spark_cluster", min_f1=SAMPLE_F1))
     return root, outcome, log
 
 
@@ -97,16 +101,28 @@ def test_the_registry_holds_the_real_metrics_and_checksum(local_airflow, passing
         [row for row in registry(local_airflow) if row[0] == DATE]
     metrics = json.loads(metrics)
     assert (version, status) == (DATE, "deployed")
-    assert metrics["f1_score"] >= 0.75
-    # The metrics are the model's on the holdout, recomputed here from the lake and the file.
+    # The metrics are the model's on the holdout, counted here from its predictions (not by
+    # churn_model.evaluate, which made them): the holdout rows of the lake, the saved model.
     model = churn_model.load_verified(model_path, sha256)
     features = churn_model.read_features(root / "lake", DATE)
-    assert {k: v for k, v in metrics.items() if k != "date"} == \
-        churn_model.evaluate(model, features)
+    holdout = features[features["split"] == "holdout"]
+    predicted = model.predict(holdout[list(model.feature_names_in_)].astype(float))
+    truth = holdout["churned"].astype(int).tolist()
+    pairs = list(zip(truth, predicted.tolist(), strict=True))
+    tp, fp = pairs.count((1, 1)), pairs.count((0, 1))
+    fn, tn = pairs.count((1, 0)), pairs.count((0, 0))
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    assert metrics == {
+        "date": DATE, "accuracy": round((tp + tn) / len(pairs), 4),
+        "precision": round(precision, 4), "recall": round(recall, 4),
+        "f1_score": round(2 * precision * recall / (precision + recall), 4),
+        "holdout_rows": len(pairs), "holdout_churned": sum(truth)}
+    assert metrics["f1_score"] == SAMPLE_F1
     deployed = root / "models" / "churn_prediction" / "deployed" / "model.joblib"
     assert churn_model.sha256_of(deployed) == sha256
     report = json.loads((root / "reports" / "churn" / f"{DATE}.json").read_text())
-    assert (report["status"], report["metrics"]) == ("deployed", metrics)
+    assert (report["status"], report["metrics"], report["min_f1"]) == \
+        ("deployed", metrics, SAMPLE_F1)
 
 
 def test_a_changed_model_file_is_not_loaded(local_airflow, passing_run, tmp_path):
@@ -116,6 +132,28 @@ def test_a_changed_model_file_is_not_loaded(local_airflow, passing_run, tmp_path
     copy.write_bytes(Path(model_path).read_bytes() + b"\0")
     with pytest.raises(churn_model.ChecksumMismatch, match="registry recorded"):
         churn_model.load_verified(copy, sha256)
+
+
+@pytest.fixture(scope="module")
+def just_under_the_gate_run(local_airflow, tmp_path_factory, passing_run):
+    """The passing run's data (generated relative to its day, so the same features) with the
+    gate one step above its f1."""
+    root = tmp_path_factory.mktemp("just_under")
+    generate(root / "lake", dt.date(2026, 1, 6), 5000)
+    outcome, log = local_airflow.run(CHURN, "2026-01-06",
+                                     params_for(root, min_f1=round(SAMPLE_F1 + 0.0001, 4)))
+    return root, outcome, log
+
+
+def test_an_f1_just_under_the_gate_is_rejected(local_airflow, just_under_the_gate_run):
+    root, outcome, log = just_under_the_gate_run
+    assert outcome["state"] == "success", log[-5000:]
+    assert states(outcome, "deploy_model", "alert_poor_performance") == {
+        "deploy_model": "skipped", "alert_poor_performance": "success"}
+    [(status, metrics)] = [(r[1], json.loads(r[2])) for r in registry(local_airflow)
+                           if r[0] == "2026-01-06"]
+    assert (status, metrics["f1_score"]) == ("rejected", SAMPLE_F1)
+    assert notifications(root) == ["model_performance_alert"]
 
 
 def test_the_failing_gate_alerts_and_registers_a_rejection(local_airflow, failing_gate_run):

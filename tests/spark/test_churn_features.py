@@ -16,6 +16,7 @@ import pytest
 
 from runners.generate_churn import source_folder
 from tests.spark.harness import rows, run_model, view_rows
+from tests.spark.xxhash64 import xxh64
 
 SNAPSHOT = dt.date(2026, 1, 10)
 CHURN_FILES = ["churn/churn_sources", "churn/usage_features", "churn/support_features",
@@ -149,16 +150,19 @@ def test_churn_features_one_row_per_customer_with_defaults(spark, tmp_path):
     assert {splits[c] for c in ("active", "silent", "odd_plan")} <= {"train", "holdout"}
 
 
-def test_the_holdout_is_a_fifth_and_stable_across_runs(spark, tmp_path):
+def test_the_holdout_is_exactly_the_hashed_fifth_and_stable_across_runs(spark, tmp_path):
+    """holdout when pmod(xxhash64(customer_id), 5) = 0; the expected split is computed with
+    a plain-Python XXH64 (tests/spark/xxhash64.py), not by Spark."""
     ids = [f"C{i:05d}" for i in range(1000)]
     labelled = customers(ids, ["basic"] * 1000, [False] * 1000)
     run_churn(spark, tmp_path / "first", labelled)
     first = dict(rows(spark, tmp_path / "first", "churn_features", ["customer_id", "split"]))
+    expected = {c: "holdout" if xxh64(c.encode()) % 5 == 0 else "train" for c in ids}
+    assert first == expected
+    assert sum(split == "holdout" for split in expected.values()) == 207  # of 1000
     run_churn(spark, tmp_path / "second", labelled)
-    second = dict(rows(spark, tmp_path / "second", "churn_features", ["customer_id", "split"]))
-    assert first == second
-    holdout = sum(split == "holdout" for split in first.values())
-    assert 150 <= holdout <= 250, holdout
+    assert dict(rows(spark, tmp_path / "second", "churn_features",
+                     ["customer_id", "split"])) == first
 
 
 def test_a_rerun_replaces_its_own_day_only(spark, tmp_path):

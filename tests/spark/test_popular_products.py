@@ -38,3 +38,15 @@ def test_default_keeps_ten_ranks(spark, tmp_path):
     run_model(spark, ["purchases", "popular_products"], tmp_path, {"clean_events": events})
     got = rows(spark, tmp_path, "popular_products", ["product_id", "rank"])
     assert got == [(f"b{i:02d}", i + 1) for i in range(10)]
+
+
+def test_a_tie_just_above_the_cut_off(spark, tmp_path):
+    """Ranks 1..8, then b08 and b09 tie at 9: rank() gives the next product 11, outside the
+    top 10 (dense_rank would give it 10 and keep it)."""
+    counts = [30, 29, 28, 27, 26, 25, 24, 23, 20, 20, 19]
+    events = clean_events(spark, [
+        e for i, count in enumerate(counts) for e in purchases("books", f"b{i:02d}", count)
+    ])
+    run_model(spark, ["purchases", "popular_products"], tmp_path, {"clean_events": events})
+    assert rows(spark, tmp_path, "popular_products", ["product_id", "rank"]) == [
+        *[(f"b{i:02d}", i + 1) for i in range(8)], ("b08", 9), ("b09", 9)]
