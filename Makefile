@@ -4,7 +4,7 @@ PY := .venv/bin/python
 UV_VERSION := 0.13.9
 EVENTS ?= 200000
 
-.PHONY: demo test setup jars lint lock bench bench-fraud clean
+.PHONY: demo test mutants setup jars lint lock bench bench-fraud clean
 
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
@@ -13,6 +13,9 @@ test: setup  ## lint and run the test suite
 	$(PY) -m pytest
 
 FLINK_LIB = .venv/lib/python3.11/site-packages/pyflink/lib
+
+mutants: setup  ## change each rule's thresholds and comparisons; list what no fast test catches
+	$(PY) -m tests.mutants
 
 setup: .venv/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway build/.spark-classes
 

@@ -168,3 +168,24 @@ def test_labels_are_escaped(inputs, tmp_path):
                   ("total_spent", pa.decimal128(32, 2))]))
     page, problems = report.build(inputs)
     assert problems == [] and "<b>vip" not in page and "&lt;b&gt;vip&lt;/b&gt;" in page
+
+
+def test_the_default_cuts_keep_5_ranks_and_10_rules(tmp_path):
+    """At the defaults: ranks 1 to 6 in a category keep 5 rows; 11 rules keep 10."""
+    lake = tmp_path / "lake"
+    write_table(lake, "popular_products", [
+        {"category": "books", "product_id": f"P{rank}", "purchase_count": 10 - rank,
+         "avg_price": Decimal("1.00"), "rank": rank} for rank in range(1, 7)
+    ], pa.schema([("category", pa.string()), ("product_id", pa.string()),
+                  ("purchase_count", pa.int64()), ("avg_price", pa.decimal128(18, 2)),
+                  ("rank", pa.int32())]))
+    write_table(lake, "association_rules", [
+        {"antecedent": [f"P{i:02d}"], "consequent": ["Q"], "confidence": 0.5, "lift": 20.0 - i,
+         "support": 0.1} for i in range(11)
+    ], pa.schema([("antecedent", pa.list_(pa.string())), ("consequent", pa.list_(pa.string())),
+                  ("confidence", pa.float64()), ("lift", pa.float64()), ("support", pa.float64())]))
+    variables = {"lake_path": str(lake)}
+    assert [row[1] for row in rows_of("top_products_per_category", variables)] == \
+        ["P1", "P2", "P3", "P4", "P5"]
+    assert [row[0] for row in rows_of("strongest_rules", variables)] == \
+        [f"P{i:02d}" for i in range(10)]

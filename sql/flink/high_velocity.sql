@@ -46,4 +46,4 @@ SELECT
     cast(transaction_count AS STRING) || ' transactions in 1 minute' AS reason,
     least(0.5E0 + (transaction_count - ${max_per_minute}) * 0.1E0, 1.0E0) AS risk_score
 FROM user_minutes
-WHERE transaction_count >= ${max_per_minute};
+WHERE transaction_count > ${max_per_minute};

@@ -4,7 +4,8 @@ Like dbt's unit tests: given rows, expect exact rows. Each case has its own user
 both sides of a rule's threshold or comparison, so a drifted threshold fails a test here:
   HIGH_VELOCITY       5 and 6 in one minute, the 1.0 cap, the minute's edge;
   UNUSUAL_AMOUNT      10 and 11 previous transactions, exactly at mean + 3 sigma and a cent over;
-  IMPOSSIBLE_TRAVEL   999, 999.6, 1000.4 and 1001 km/h; exactly 2 h and 1 ms less;
+  IMPOSSIBLE_TRAVEL   999, 999.6, exactly 1000, 1000.4 and 1001 km/h; exactly 2 h and 1 ms
+                      less;
   SUSPICIOUS_SEQUENCE $4.99 and $5.00 tests, $500.00 and $500.01, 2 and 3 tests, the last 5;
   combined alerts     two and three detectors on one transaction, and the > 0.7 publish line;
   ties                two and three transactions of a user in one millisecond, both arrival
@@ -98,6 +99,10 @@ def _cases() -> list[str | dict]:
                      ("tsp1001", 1001)]:
         add(txn(f"{user}-a", user, 340, lat=0.0, lon=0.0),
             txn(f"{user}-b", user, 340 + 3600, lat=0.0, lon=equator_longitude(km)))
+    # Exactly 1000 km/h: 1001.6666666666667 km (the haversine of this longitude, as the UDF
+    # and the reference compute it) in 3,606 s; distance / hours is 1000.0 to the last bit.
+    add(txn("tsp1000-a", "tsp1000", 340, lat=0.0, lon=0.0),
+        txn("tsp1000-b", "tsp1000", 340 + 3606, lat=0.0, lon=9.008204752619285))
     # Ties: the same millisecond in the other arrival order, and three in one millisecond.
     add(txn("t0rev-b", "t0rev", 350, lat=LONDON[0], lon=LONDON[1]),
         txn("t0rev-a", "t0rev", 350, lat=NYC[0], lon=NYC[1]), at=350)
@@ -239,13 +244,19 @@ def test_unusual_amount_judges_a_tie_in_arrival_order(output, user):
 
 def test_impossible_travel(output):
     assert of_users(alerts_of(output, "IMPOSSIBLE_TRAVEL"), "t1", "t3", "t0", "t0same", "t2h",
-                    "t2hless", "tsp999", "tsp9996", "tsp10004", "tsp1001") == {
+                    "t2hless", "tsp999", "tsp9996", "tsp1000", "tsp10004", "tsp1001") == {
         ("t1-b", "5570 km traveled in 1.0 hours (5570 km/h)", 0.95),
         ("t0-b", "5570 km traveled in 0.0 hours (Infinity km/h)", 0.95),
         ("t2hless-b", "5570 km traveled in 2.0 hours (2785 km/h)", 0.95),
         ("tsp10004-b", "1000 km traveled in 1.0 hours (1000 km/h)", 0.95),
         ("tsp1001-b", "1001 km traveled in 1.0 hours (1001 km/h)", 0.95),
     }
+
+
+def test_exactly_1000_km_per_hour_is_not_impossible():
+    """The case's numbers, checked in the reference: the speed is 1000.0 exactly."""
+    distance = seed_rules.distance_km(0.0, 0.0, 0.0, 9.008204752619285)
+    assert (distance, distance / (3_606_000 / 3_600_000.0)) == (1001.6666666666667, 1000.0)
 
 
 @pytest.mark.parametrize("user, alerted", [

@@ -63,3 +63,20 @@ def test_no_baskets_gives_empty_tables(spark, tmp_path):
     run_model(spark, "fpgrowth", tmp_path, {"purchase_baskets": baskets(spark, [])})
     assert rows(spark, tmp_path, "frequent_itemsets", ["items"]) == []
     assert rows(spark, tmp_path, "association_rules", ["antecedent"]) == []
+
+
+def test_the_default_thresholds_at_their_edges(spark, tmp_path):
+    """The seed's min_support 0.01 and min_confidence 0.3, on 100 baskets: x, in one basket,
+    has support 0.01 exactly and is kept; a -> b has confidence 3/10 = 0.3 and is kept; c -> d
+    has 2/10 = 0.2 and is not."""
+    items = [["a", "b"]] * 3 + [["a"]] * 7 + [["c", "d"]] * 2 + [["c"]] * 8 + [["x"]] \
+        + [["z"]] * 79
+    run_model(spark, "fpgrowth", tmp_path, {"purchase_baskets": baskets(spark, items)})
+    assert rows(spark, tmp_path, "frequent_itemsets", ["items", "freq", "support"]) == [
+        (["a"], 10, 0.1), (["a", "b"], 3, 0.03), (["b"], 3, 0.03), (["c"], 10, 0.1),
+        (["c", "d"], 2, 0.02), (["d"], 2, 0.02), (["x"], 1, 0.01), (["z"], 79, 0.79),
+    ]
+    assert rows(spark, tmp_path, "association_rules",
+                ["antecedent", "consequent", "confidence"]) == [
+        (["a"], ["b"], 0.3), (["b"], ["a"], 1.0), (["d"], ["c"], 1.0),
+    ]
