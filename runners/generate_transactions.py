@@ -82,10 +82,12 @@ class User:
 
 @dataclass
 class Rates:
-    """How often each scenario starts, per user-day; and the share of late and bad lines."""
+    """How often each scenario starts, per user-day; the share of late and bad lines; and whether
+    a user's transactions may share a millisecond (the tie scenario, a burst's last two)."""
     scenario_per_user: float = 0.004
     late: float = 0.001
     bad: float = 0.001
+    same_millisecond: bool = True
 
 
 def make_users(count: int, rng: random.Random) -> list[User]:
@@ -110,12 +112,13 @@ def ordinary(rng: random.Random, user: User, ts: int) -> dict:
     return transaction(rng, user, ts, amount, rng.choice(CATEGORIES))
 
 
-def scenario(rng: random.Random, kind: str, user: User, ts: int) -> list[tuple[dict, str | None]]:
+def scenario(rng: random.Random, kind: str, user: User, ts: int,
+             same_millisecond: bool = True) -> list[tuple[dict, str | None]]:
     """The transactions of one injected scenario starting at ts; the flagged ones are labelled."""
     if kind == "velocity":
         window = ts - ts % MINUTE_MS
         stamps = sorted(window + rng.randrange(MINUTE_MS) for _ in range(rng.randint(6, 9)))
-        if rng.random() < 0.3:  # the burst's last millisecond twice
+        if rng.random() < 0.3 and same_millisecond:  # the burst's last millisecond twice
             stamps[-2] = stamps[-1]
         return [(ordinary(rng, user, s), kind) for s in stamps]
     if kind == "amount":
@@ -190,7 +193,9 @@ def events(count: int, users: int, seed: int,
             ts = (START_MS + rng.randrange(days) * DAY_MS + user.wakes_at * HOUR_MS
                   + rng.randrange(WAKING_HOURS * HOUR_MS))
             if rng.random() < rates.scenario_per_user * per_user / 10:
-                batch = scenario(rng, rng.choice(SCENARIOS), user, ts)
+                kinds = SCENARIOS if rates.same_millisecond else \
+                    [k for k in SCENARIOS if k != "tie"]
+                batch = scenario(rng, rng.choice(kinds), user, ts, rates.same_millisecond)
             else:
                 batch = [(ordinary(rng, user, ts), None)]
             produced.extend((t["timestamp"], t, label) for t, label in batch)
