@@ -112,6 +112,11 @@ def ordinary(rng: random.Random, user: User, ts: int) -> dict:
     return transaction(rng, user, ts, amount, rng.choice(CATEGORIES))
 
 
+def edge_or(rng: random.Random, edges: tuple[float, float], otherwise: float) -> float:
+    """One of a rule's two edge amounts one time in five, otherwise `otherwise`."""
+    return rng.choice(edges) if rng.random() < 0.2 else otherwise
+
+
 def scenario(rng: random.Random, kind: str, user: User, ts: int,
              same_millisecond: bool = True) -> list[tuple[dict, str | None]]:
     """The transactions of one injected scenario starting at ts; the flagged ones are labelled."""
@@ -129,17 +134,17 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int,
     if kind == "travel":
         far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
         first = ordinary(rng, user, ts)
-        exactly_two_hours = rng.random() < 0.2
+        exactly_two_hours = rng.random() < 0.3
         after = 120 * MINUTE_MS if exactly_two_hours else rng.randrange(5, 60) * MINUTE_MS
         second = transaction(rng, user, ts + after, user.typical_amount,
                              rng.choice(CATEGORIES), city=far)
         return [(first, None), (second, None if exactly_two_hours else kind)]
     if kind == "sequence":
-        amounts = [rng.choice([4.99, 5.0, rng.uniform(0.5, 4.99), rng.uniform(0.5, 4.99)])
+        amounts = [edge_or(rng, (4.99, 5.0), rng.uniform(0.5, 4.99))
                    for _ in range(rng.randint(3, 4))]
         tests = [(transaction(rng, user, ts + i * MINUTE_MS, amount, "ONLINE"), None)
                  for i, amount in enumerate(amounts)]
-        large = rng.choice([500.0, 500.01, rng.uniform(600, 3000), rng.uniform(600, 3000)])
+        large = edge_or(rng, (500.0, 500.01), rng.uniform(600, 3000))
         big = transaction(rng, user, ts + 10 * MINUTE_MS, large, "ELECTRONICS")
         flagged = sum(a < 5 for a in amounts) >= 3 and large > 500
         return [*tests, (big, kind if flagged else None)]
