@@ -11,12 +11,15 @@
 -- How: MATCH_RECOGNIZE matches, from every transaction of the user, 3 to 5 transactions and then
 --   the first large one after which the small ones among them number at least 3. Any such
 --   window lies inside the seed's window of the last 5, so every alert is one the seed raises.
--- Difference from the seed (tested in tests/flink/test_detectors.py): a match ends at the first
+-- Difference from the seed: a match ends at the first
 --   large transaction it reaches, and Flink SQL has no way to ask for the longer matches from
 --   the same start (the standard's skip options all drop them). So after an alerted large
 --   transaction, another large one whose last 5 still hold the same tests is alerted only if
 --   a later start still finds 3 tests before it: for tests t t t then large L1 and L2, the seed
---   alerts L1 and L2, this file alerts L1. It is one attack, reported once.
+--   alerts L1 and L2, this file alerts L1. It is one attack, reported once. The reference,
+--   tests/flink/seed_rules.py, follows the seed and names exactly these alerts
+--   (sequence_not_matched); tests/flink/test_detectors.py checks the job against it.
+--   Transactions at the same millisecond are matched in arrival order.
 --   Matches can end at the same transaction from several starts; the alert is kept once.
 --   The quantifier is reluctant: a greedy one, followed by an overlapping variable, never
 --   completes in Flink.
