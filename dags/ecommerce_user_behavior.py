@@ -55,6 +55,11 @@ TABLE_CHECKS = {
 }
 
 
+def table_checks(table: str) -> dict:
+    """The whole-table checks of a published table: it has rows, and its own TABLE_CHECKS."""
+    return {"row_count": {"check_statement": "count(*) > 0"}, **TABLE_CHECKS.get(table, {})}
+
+
 def batch_files() -> list[sqlscript.Script]:
     return sqlscript.dependency_order([sqlscript.load(f) for f in sorted(BATCH_SQL.glob("*.sql"))])
 
@@ -127,8 +132,7 @@ def ecommerce_user_behavior():
         for table in published_tables(scripts):
             rows = SQLTableCheckOperator(
                 task_id=f"{table}_table", conn_id="warehouse", table=table,
-                checks={"row_count": {"check_statement": "count(*) > 0"},
-                        **TABLE_CHECKS.get(table, {})})
+                checks=table_checks(table))
             if table in COLUMN_CHECKS:
                 rows >> SQLColumnCheckOperator(task_id=f"{table}_columns", conn_id="warehouse",
                                                table=table, column_mapping=COLUMN_CHECKS[table])

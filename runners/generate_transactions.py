@@ -112,6 +112,11 @@ def ordinary(rng: random.Random, user: User, ts: int) -> dict:
     return transaction(rng, user, ts, amount, rng.choice(CATEGORIES))
 
 
+def far_city(user: User) -> tuple[str, float, float]:
+    """The city farthest from the user's home, by a rough measure in degrees."""
+    return max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
+
+
 def edge_or(rng: random.Random, edges: tuple[float, float], otherwise: float) -> float:
     """One of a rule's two edge amounts one time in five, otherwise `otherwise`."""
     return rng.choice(edges) if rng.random() < 0.2 else otherwise
@@ -132,7 +137,7 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int,
                           user.typical_amount * rng.uniform(20, 60), "ELECTRONICS")
         return [*history, (big, kind)]
     if kind == "travel":
-        far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
+        far = far_city(user)
         first = ordinary(rng, user, ts)
         exactly_two_hours = rng.random() < 0.3
         after = 120 * MINUTE_MS if exactly_two_hours else rng.randrange(5, 60) * MINUTE_MS
@@ -152,7 +157,7 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int,
         return [(transaction(rng, user, ts, user.typical_amount * 3, rng.choice(RISKY_CATEGORIES)),
                  kind)]
     if kind == "tie":
-        far = max(CITIES, key=lambda c: abs(c[2] - user.city[2]) + abs(c[1] - user.city[1]))
+        far = far_city(user)
         tied = []
         for _ in range(rng.randint(2, 3)):
             amount = rng.choice([user.typical_amount, 1.5, 900.0])

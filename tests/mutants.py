@@ -31,6 +31,9 @@ from decimal import Decimal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # run as python -m tests.mutants from anywhere
+
+from runners import sqlscript  # noqa: E402
 
 # Each SQL file's fast tests: the hand-written unit tests that run it on the real engine.
 FAST_TESTS = {
@@ -66,20 +69,19 @@ NAMED = [
     ("sql/spark/churn/churn_features.sql", "xxhash64(customers.customer_id), 5)",
      "xxhash64(customers.customer_id), 6)"),
 ]
-# Mutants known to change no result, with the reason: (file, description) -> why.
+# Mutants known to change no result, with the reason: (file, key) -> why. A key names the
+# comparison by its line's text, not its number, so an edit elsewhere in the file keeps it.
 HARMLESS: dict[tuple[str, str], str] = {
-    ("sql/flink/impossible_travel.sql",
-     "line 68:19: > -> >= in `) > ${max_speed_kmh}`"):
+    ("sql/flink/impossible_travel.sql", "> -> >= #1 in `) > ${max_speed_kmh}`"):
         "the pre-filter only lets more pairs through to the exact test, and a pair whose "
         "upper bound of the distance is at the limit is not over it (distance <= bound)",
     ("sql/flink/impossible_travel.sql",
-     "line 109:42: > -> >= in `WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > "
+     "> -> >= #1 in `WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > "
      "${max_speed_kmh};`"):
         "a pair at 0 km never reaches it: the pre-filter wants a distance bound over "
         "max_speed_kmh * hours, so over 0; the same place in the same millisecond is tested",
 }
 
-PARAM = re.compile(r"^(--\s*@param\s+(\w+)\s*=\s*)(\S+)\s*$", re.MULTILINE)
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
 COMPARISON = re.compile(r"(?<![<>=!])(>=|<=|>|<)(?![<>=])")
 SWAP = {">": ">=", ">=": ">", "<": "<=", "<=": "<"}
@@ -88,26 +90,39 @@ SWAP = {">": ">=", ">=": ">", "<": "<=", "<=": "<"}
 @dataclass(frozen=True)
 class Mutant:
     path: str
-    description: str
+    key: str  # what changes, without a line number
+    line: int
     start: int
     end: int
     replacement: str
+
+    @property
+    def description(self) -> str:
+        return f"line {self.line}: {self.key}"
 
     def apply(self, text: str) -> str:
         return text[:self.start] + self.replacement + text[self.end:]
 
 
 def param_mutants(path: str, text: str) -> list[Mutant]:
+    """The defaults of the file's numeric -- @param directives (as sqlscript reads them)."""
+    script = sqlscript.parse(text, path)
+    line_starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
     mutants = []
-    for match in PARAM.finditer(text):
-        name, value = match.group(2), match.group(3)
+    for directive in script.items:
+        if not isinstance(directive, sqlscript.Directive) or directive.kind != "param":
+            continue
+        name, value = directive.args[0].split("=", 1)
+        name, value = name.strip(), value.strip()
         if not NUMBER.match(value):
             continue
+        line_start = line_starts[directive.line - 1]
+        start = text.index(value, text.index("=", line_start) + 1)
         number = Decimal(value)
         step = Decimal(1).scaleb(number.as_tuple().exponent)  # one unit of the last digit
         for moved in (number - step, number + step):
-            mutants.append(Mutant(path, f"@param {name} = {value} -> {moved}", match.start(3),
-                                  match.end(3), str(moved)))
+            mutants.append(Mutant(path, f"@param {name} = {value} -> {moved}", directive.line,
+                                  start, start + len(value), str(moved)))
     return mutants
 
 
@@ -125,14 +140,15 @@ def comparison_mutants(path: str, text: str) -> list[Mutant]:
     mutants = []
     for start, end in code_spans(text):
         for match in COMPARISON.finditer(text, start, end):
-            line = text.count("\n", 0, match.start()) + 1
             line_start = text.rfind("\n", 0, match.start()) + 1
-            column = match.start() - line_start + 1
+            line_end = text.find("\n", match.end())
+            source = text[line_start:line_end if line_end >= 0 else len(text)]
+            nth = 1 + sum(1 for m in COMPARISON.finditer(text, line_start, match.start())
+                          if m.end() <= match.start())
             sign = match.group(1)
-            source = text[line_start:text.find("\n", match.end())]
-            mutants.append(Mutant(path, f"line {line}:{column}: {sign} -> {SWAP[sign]} in "
-                                        f"`{source.strip()}`", match.start(), match.end(),
-                                  SWAP[sign]))
+            mutants.append(Mutant(path, f"{sign} -> {SWAP[sign]} #{nth} in `{source.strip()}`",
+                                  text.count("\n", 0, match.start()) + 1, match.start(),
+                                  match.end(), SWAP[sign]))
     return mutants
 
 
@@ -143,8 +159,8 @@ def named_mutants() -> list[Mutant]:
         start = source.find(text)
         if start < 0:
             raise RuntimeError(f"{path} no longer holds `{text}`: update NAMED in {__file__}")
-        mutants.append(Mutant(path, f"`{text}` -> `{changed}`", start, start + len(text),
-                              changed))
+        mutants.append(Mutant(path, f"`{text}` -> `{changed}`", source.count("\n", 0, start) + 1,
+                              start, start + len(text), changed))
     return mutants
 
 
@@ -249,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{number}/{len(mutants)}] {verdict:8} {seconds:4.0f} s  {mutant.path}: "
                   f"{mutant.description}", flush=True)
             if not dead:
-                reason = HARMLESS.get((mutant.path, mutant.description))
+                reason = HARMLESS.get((mutant.path, mutant.key))
                 (harmless if reason else survivors).append((mutant, reason))
     if number != len(mutants):
         raise RuntimeError(f"only {number} of {len(mutants)} mutants were run")

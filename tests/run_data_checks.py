@@ -46,12 +46,8 @@ def run(job: dict) -> list[str]:
 
     os.environ["AIRFLOW_CONN_CHECKED"] = json.dumps(job["conn"])
     name = job["name"]
-    if job["dag"] == "churn":
-        table_checks, column_checks = churn.table_checks(name), churn.COLUMN_CHECKS[name]
-    else:
-        table_checks = {"row_count": {"check_statement": "count(*) > 0"},
-                        **batch.TABLE_CHECKS.get(name, {})}
-        column_checks = batch.COLUMN_CHECKS[name]
+    dag = churn if job["dag"] == "churn" else batch
+    table_checks, column_checks = dag.table_checks(name), dag.COLUMN_CHECKS[name]
     failed = failed_checks(SQLTableCheckOperator(task_id="table", conn_id="checked",
                                                  table=job["table"], checks=table_checks))
     return failed + failed_checks(SQLColumnCheckOperator(

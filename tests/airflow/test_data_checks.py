@@ -32,10 +32,8 @@ ROWS = 200
 def sources(tmp_path_factory) -> dict[str, pa.Table]:
     """Valid raw sources: the first ROWS rows of each generated one."""
     lake = tmp_path_factory.mktemp("lake")
-    generate(lake, DAY, 500)
     return {source: pq.read_table(next(source_folder(lake, source, DAY).glob("*.parquet")))
-            .slice(0, ROWS) for source in ("customer_data", "transactions", "support_tickets",
-                                           "product_usage")}
+            .slice(0, ROWS) for source in generate(lake, DAY, 500)}
 
 
 def with_values(table: pa.Table, column: str, values: dict[int, object]) -> pa.Table:
