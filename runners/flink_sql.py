@@ -26,6 +26,7 @@ import argparse
 import os
 import re
 import shutil
+import subprocess
 import sys
 import time
 import uuid
@@ -44,6 +45,8 @@ from runners.sqlscript import Script, ScriptError, Statement
 REPO = Path(__file__).resolve().parent.parent
 JAR_DIR = REPO / "build" / "jars" / "flink"
 UDF_ARCHIVE = REPO / "build" / "flink" / "udfs.zip"
+JAVA_UDF_SOURCES = REPO / "udfs" / "java"
+JAVA_UDF_JAR = REPO / "build" / "flink" / "sqlplatform-udfs.jar"
 CONNECTOR_DIR = REPO / "sql" / "flink" / "connectors"
 SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
                            re.IGNORECASE | re.DOTALL)
@@ -117,6 +120,27 @@ def python_files() -> Path:
     return UDF_ARCHIVE
 
 
+def java_functions() -> Path:
+    """udfs/java compiled into a jar against the wheel's Flink, rebuilt when a source changed."""
+    sources = sorted(JAVA_UDF_SOURCES.rglob("*.java"))
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    if JAVA_UDF_JAR.exists() and JAVA_UDF_JAR.stat().st_mtime >= newest:
+        return JAVA_UDF_JAR
+    import pyflink
+
+    flink_lib = Path(pyflink.__file__).parent / "lib"
+    classes = JAVA_UDF_JAR.parent / "java-classes"
+    shutil.rmtree(classes, ignore_errors=True)
+    subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*", "-d", str(classes),
+                    *map(str, sources)], check=True)
+    staged = JAVA_UDF_JAR.with_suffix(".jar.tmp")
+    with zipfile.ZipFile(staged, "w") as archive:
+        for item in sorted(classes.rglob("*.class")):
+            archive.write(item, item.relative_to(classes).as_posix())
+    staged.replace(JAVA_UDF_JAR)
+    return JAVA_UDF_JAR
+
+
 def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[str, str]:
     config = dict(FLINK_DEFAULTS)
     config.update(profile_flink)
@@ -124,6 +148,7 @@ def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[s
         if key in config and "://" not in config[key]:  # a folder of the checkout
             config[key] = (REPO / config[key]).resolve().as_uri()
     jars = sorted(str(j) for j in JAR_DIR.glob("*.jar") if "sql-gateway" not in j.name)
+    jars.append(str(java_functions()))
     if jars:
         config["pipeline.jars"] = ";".join(f"file://{j}" for j in jars)
     config["python.executable"] = sys.executable

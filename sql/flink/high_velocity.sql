@@ -5,7 +5,8 @@
 --   and of several at that millisecond the last to arrive (the seed's window keeps its
 --   transactions in arrival order and takes the last). Risk = min(0.5 + (n - 5) * 0.1, 1.0);
 --   reason 'n transactions in 1 minute'.
--- Input: transactions (transactions.sql).
+-- Input: transactions_with_history (user_history.sql), whose history_position orders a user's
+--   transactions by event time and, at one millisecond, by arrival.
 -- Output: high_velocity_alerts (transaction_id, user_id, alert_type, reason, risk_score,
 --   alert_millis, the last transaction's event time, and alert_time, the rowtime: the window's
 --   last instant, since the alert is known when the window closes).
@@ -13,27 +14,22 @@
 -- @param max_per_minute = 5
 
 CREATE TEMPORARY VIEW high_velocity_alerts AS
-WITH user_milliseconds AS (
-    -- Per user, minute and millisecond: how many, and the last of them to arrive (the seed's
-    -- window iterates in arrival order; LAST_VALUE sees the rows in that order).
-    SELECT
-        user_id,
-        epoch_millis,
-        window_time AS minute_time,
-        count(*) AS transaction_count,
-        last_value(transaction_id) AS last_transaction_id
-    FROM table(tumble(TABLE transactions, DESCRIPTOR (event_time), INTERVAL '1' MINUTE))
-    GROUP BY user_id, window_start, window_end, window_time, epoch_millis
-),
-
-user_minutes AS (
+WITH user_minutes AS (
     SELECT
         user_id,
         window_time,
-        sum(transaction_count) AS transaction_count,
-        -- One aggregate finds the last transaction: the id rides behind a fixed-width time key.
-        max(lpad(cast(epoch_millis AS STRING), 15, '0') || last_transaction_id) AS last_key
-    FROM table(tumble(TABLE user_milliseconds, DESCRIPTOR (minute_time), INTERVAL '1' MINUTE))
+        count(*) AS transaction_count,
+        -- One aggregate finds the last transaction: its time and id ride behind its
+        -- fixed-width position in the user's history.
+        max(
+            lpad(cast(history_position AS STRING), 19, '0')
+            || lpad(cast(epoch_millis AS STRING), 20, ' ')
+            || transaction_id
+        ) AS last_key
+    FROM
+        table(
+            tumble(TABLE transactions_with_history, DESCRIPTOR (event_time), INTERVAL '1' MINUTE)
+        )
     GROUP BY user_id, window_start, window_end, window_time
 )
 
@@ -41,8 +37,8 @@ SELECT
     user_id,
     window_time AS alert_time,
     'HIGH_VELOCITY' AS alert_type,
-    cast(substr(last_key, 1, 15) AS BIGINT) AS alert_millis,
-    substr(last_key, 16) AS transaction_id,
+    cast(trim(substr(last_key, 20, 20)) AS BIGINT) AS alert_millis,
+    substr(last_key, 40) AS transaction_id,
     cast(transaction_count AS STRING) || ' transactions in 1 minute' AS reason,
     least(0.5E0 + (transaction_count - ${max_per_minute}) * 0.1E0, 1.0E0) AS risk_score
 FROM user_minutes

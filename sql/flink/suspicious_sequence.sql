@@ -47,10 +47,12 @@ WITH sequence_matches AS (
             MATCH_ROWTIME() AS alert_time
         ONE ROW PER MATCH
         AFTER MATCH SKIP TO NEXT ROW
-        PATTERN (recent_txn{${min_small},${lookback}}? large_txn)
+        PATTERN (first_small recent_txn{0,${lookback}}? large_txn)
         DEFINE
+            first_small AS first_small.amount < ${small_amount},
             large_txn AS large_txn.amount > ${large_amount}
-            AND COUNT(CASE WHEN recent_txn.amount < ${small_amount} THEN 1 END) >= ${min_small}
+            AND count(recent_txn.amount) < ${lookback}
+            AND count(CASE WHEN recent_txn.amount < ${small_amount} THEN 1 END) + 1 >= ${min_small}
     )
     -- noqa: enable=all
 ),

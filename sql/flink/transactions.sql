@@ -21,21 +21,40 @@
 --   merchant rule applies). A line without a usable timestamp gets event time 0 and does not
 --   move the watermark.
 
+CREATE TEMPORARY FUNCTION IF NOT EXISTS json_fields AS 'sqlplatform.udfs.JsonFields'
+LANGUAGE JAVA;
+
 CREATE TEMPORARY TABLE transaction_events (
-    transaction_id AS json_value(line, '$.transactionId'),
-    user_id AS json_value(line, '$.userId'),
-    amount AS try_cast(json_value(line, '$.amount') AS DOUBLE),
-    merchant_category AS json_value(line, '$.merchantCategory'),
-    latitude AS try_cast(json_value(line, '$.latitude') AS DOUBLE),
-    longitude AS try_cast(json_value(line, '$.longitude') AS DOUBLE),
-    epoch_millis AS try_cast(json_value(line, '$.timestamp') AS BIGINT),
+    -- One parse per line for the fields (JSON_VALUE would parse the line once per field);
+    -- NULL when the line is not JSON. Element i is JSON_VALUE(line, '$.<name i>').
+    fields AS json_fields(
+        line, 'transactionId', 'userId', 'amount', 'merchantCategory', 'latitude', 'longitude',
+        'timestamp'
+    ),
+    -- A computed column cannot read another, so the timestamp is read again for the watermark.
     event_time AS to_timestamp_ltz(
-        coalesce(try_cast(json_value(line, '$.timestamp') AS BIGINT), 0), 3
+        coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3
     ),
     WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND
 ) LIKE transaction_lines;
 
 CREATE TEMPORARY VIEW checked_transactions AS
+WITH parsed_lines AS (
+    SELECT
+        line,
+        event_time,
+        fields IS NULL AS malformed,
+        fields[1] AS transaction_id,
+        fields[2] AS user_id,
+        try_cast(fields[3] AS DOUBLE) AS amount,
+        fields[4] AS merchant_category,
+        try_cast(fields[5] AS DOUBLE) AS latitude,
+        try_cast(fields[6] AS DOUBLE) AS longitude,
+        try_cast(fields[7] AS BIGINT) AS epoch_millis,
+        current_watermark(event_time) AS watermark_at_arrival
+    FROM transaction_events
+)
+
 SELECT
     line,
     transaction_id,
@@ -46,9 +65,9 @@ SELECT
     longitude,
     epoch_millis,
     event_time,
-    current_watermark(event_time) AS watermark_at_arrival,
+    watermark_at_arrival,
     CASE
-        WHEN json_exists(line, '$') IS NOT TRUE THEN 'malformed JSON'
+        WHEN malformed THEN 'malformed JSON'
         WHEN transaction_id IS NULL THEN 'transactionId missing'
         WHEN user_id IS NULL THEN 'userId missing'
         WHEN amount IS NULL THEN 'amount missing or not a number'
@@ -61,7 +80,7 @@ SELECT
             longitude IS NULL OR longitude NOT BETWEEN -180 AND 180
             THEN 'longitude missing or out of range'
     END AS error
-FROM transaction_events;
+FROM parsed_lines;
 
 CREATE TEMPORARY VIEW transactions AS
 SELECT

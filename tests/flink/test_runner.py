@@ -20,7 +20,9 @@ def test_the_job_pulls_its_upstream_files_in_order():
     names = [s.path.name for s in flink_sql.collect_scripts([JOB], FILES_CONNECTORS)]
     assert names[0] == "files.sql" and names[1] == "transactions.sql"
     assert names[-2:] == ["alert_aggregation.sql", "fraud_detection.sql"]
-    assert set(names[2:-2]) == {"high_velocity.sql", "unusual_amount.sql",
+    readers = ("high_velocity.sql", "unusual_amount.sql", "impossible_travel.sql")
+    assert names.index("user_history.sql") < min(names.index(n) for n in readers)
+    assert set(names[2:-2]) == {"user_history.sql", "high_velocity.sql", "unusual_amount.sql",
                                 "impossible_travel.sql", "suspicious_sequence.sql",
                                 "suspicious_merchant.sql"}
 
