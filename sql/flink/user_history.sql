@@ -8,40 +8,26 @@
 --                       how many came before, the sum of their amounts and of their squares,
 --                       added in the same order as the seed's running totals (bit for bit);
 --     previous_latitude, previous_longitude, previous_millis
---                       the previous transaction's place and time (the row's own for the
---                       user's first transaction, whose previous_count is 0).
+--                       the previous transaction's place and time (NULL for the user's first
+--                       transaction, whose previous_count is 0).
 -- Input: transactions.
 -- Output: transactions_with_history (the columns of transactions and the ones above).
 -- Parameters: none.
--- How: two OVER aggregates keyed by user, shared by every detector that reads the user's
+-- How: one OVER aggregate keyed by user, shared by every detector that reads the user's
 --   history (unusual_amount, impossible_travel, high_velocity), so the transactions are sorted
---   per user once. Flink rejects an OVER frame that ends at 1 PRECEDING, so the running sums
---   include the current row, and the previous row's sums are read with FIRST_VALUE over a ROWS
---   frame of one row back (LAG, which Calcite allows no frame, takes RANGE: tied rows would
---   share one value). Subtracting the current amount instead can differ in the last bit.
+--   per user once. Flink rejects a frame that ends at 1 PRECEDING, LAG takes the RANGE frame
+--   (tied rows would share one value), and a second OVER over ROWS BETWEEN 1 PRECEDING AND
+--   CURRENT ROW keeps every row in state twice and took half the job's time; so two small
+--   aggregates of udfs/java do it over the running frame: sum_of_previous (the sum of the rows
+--   before, not SUM(x) - x, which can differ in the last bit) and previous_value (LAG over ROWS).
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS previous_value AS 'sqlplatform.udfs.PreviousValue'
+LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS sum_of_previous AS 'sqlplatform.udfs.SumOfPrevious'
+LANGUAGE JAVA;
 
 CREATE TEMPORARY VIEW transactions_with_history AS
-WITH running_totals AS (
-    SELECT
-        transaction_id,
-        user_id,
-        amount,
-        merchant_category,
-        latitude,
-        longitude,
-        epoch_millis,
-        event_time,
-        count(*) OVER user_history AS history_position,
-        sum(amount) OVER user_history AS running_sum,
-        sum(amount * amount) OVER user_history AS running_squares
-    FROM transactions
-    WINDOW user_history AS (
-        PARTITION BY user_id
-        ORDER BY event_time
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
-)
-
 SELECT
     transaction_id,
     user_id,
@@ -51,16 +37,16 @@ SELECT
     longitude,
     epoch_millis,
     event_time,
-    history_position,
-    history_position - 1 AS previous_count,
-    first_value(running_sum) OVER previous_and_current AS previous_sum,
-    first_value(running_squares) OVER previous_and_current AS previous_squares,
-    first_value(latitude) OVER previous_and_current AS previous_latitude,
-    first_value(longitude) OVER previous_and_current AS previous_longitude,
-    first_value(epoch_millis) OVER previous_and_current AS previous_millis
-FROM running_totals
-WINDOW previous_and_current AS (
+    count(*) OVER user_history AS history_position,
+    count(*) OVER user_history - 1 AS previous_count,
+    sum_of_previous(amount) OVER user_history AS previous_sum,
+    sum_of_previous(amount * amount) OVER user_history AS previous_squares,
+    previous_value(latitude) OVER user_history AS previous_latitude,
+    previous_value(longitude) OVER user_history AS previous_longitude,
+    previous_value(epoch_millis) OVER user_history AS previous_millis
+FROM transactions
+WINDOW user_history AS (
     PARTITION BY user_id
     ORDER BY event_time
-    ROWS BETWEEN 1 PRECEDING AND CURRENT ROW
+    ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
 );
