@@ -36,16 +36,21 @@ CORES = os.cpu_count() or 1
 
 
 def measure(command: list[str]) -> dict:
-    """Run a command; return wall seconds, peak RSS of its process tree, and its TIMINGS."""
+    """Run a command; return wall seconds, CPU seconds and peak RSS of its process tree (sampled
+    every 0.2 s, so a process's last 0.2 s of CPU can be missed), and its TIMINGS."""
     started = time.monotonic()
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     root = psutil.Process(proc.pid)
     peak = 0
+    cpu: dict[int, float] = {}
     while proc.poll() is None:
         try:
             tree = [root, *root.children(recursive=True)]
             peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
+            for member in tree:
+                times = member.cpu_times()
+                cpu[member.pid] = times.user + times.system
         except psutil.Error:
             pass
         time.sleep(0.2)
@@ -55,7 +60,7 @@ def measure(command: list[str]) -> dict:
         raise RuntimeError(f"{' '.join(command)} failed:\n{stderr[-3000:]}")
     timings = next((json.loads(line[len("TIMINGS "):]) for line in stdout.splitlines()
                     if line.startswith("TIMINGS ")), {})
-    return {"wall": wall, "peak_mb": peak / 2**20, "timings": timings}
+    return {"wall": wall, "cpu": sum(cpu.values()), "peak_mb": peak / 2**20, "timings": timings}
 
 
 def median_run(runs: list[dict]) -> dict:

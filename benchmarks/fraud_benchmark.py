@@ -61,10 +61,12 @@ def compile_seed_job() -> None:
                     str(source)], check=True)
 
 
-def seed_command(data: Path) -> list[str]:
+def seed_command(data: Path, cadence: str = "event-time") -> list[str]:
+    """The seed's job; cadence "event-time" emits watermarks by the SQL job's rule, "periodic"
+    by the seed's own (every 200 ms of wall-clock time)."""
     checkpoints = DATA / "checkpoints" / f"seed-{uuid.uuid4().hex[:8]}"
     return ["java", "-Xmx1g", "-cp", f"{WHEEL_LIB}/*:{SEED_CLASSES}", "RealTimeFraudDetection",
-            str(data / "transactions.jsonl"), "2", checkpoints.as_uri()]
+            str(data / "transactions.jsonl"), "2", checkpoints.as_uri(), cadence]
 
 
 def sql_command(query: str, source: str, variables: dict[str, str]) -> list[str]:
@@ -101,35 +103,58 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
     flink_sql.run(job, config)
 
 
-def throughput(name: str, events: int, wall: float, startup: float | None) -> dict:
+def throughput(name: str, events: int, runs: list[dict], startups: list[dict]) -> dict:
+    """Medians over the runs of one job: wall, events/s, CPU per 1,000 events, and the
+    sustained rate, with the median start-up (the same job on 1,000 lines) subtracted."""
+    wall = statistics.median(r["wall"] for r in runs)
+    cpu = statistics.median(r["cpu"] for r in runs)
     row = {"run": name, "events": events, "wall_s": round(wall, 1),
-           "events_per_s": round(events / wall), "per_core": round(events / wall / CORES)}
-    if startup is not None and wall > startup:
-        row["sustained_per_s"] = round(events / (wall - startup))
-        row["sustained_per_core"] = round(events / (wall - startup) / CORES)
+           "runs_s": [round(r["wall"], 1) for r in runs],
+           "events_per_s": round(events / wall), "per_core": round(events / wall / CORES),
+           "cpu_s_per_1000": round(cpu / events * 1000, 4)}
+    if startups:
+        startup = statistics.median(r["wall"] for r in startups)
+        row["startup_s"] = round(startup, 1)
+        if wall > startup:
+            row["sustained_per_s"] = round(events / (wall - startup))
+            row["sustained_per_core"] = round(events / (wall - startup) / CORES)
     return row
 
 
 def print_row(row: dict) -> None:
     sustained = (f"  sustained {row['sustained_per_s']:>8,}/s ({row['sustained_per_core']:,}/core)"
                  if "sustained_per_s" in row else "")
+    startup = f"  start-up {row['startup_s']:.1f} s" if "startup_s" in row else ""
     print(f"{row['run']:<34} {row['wall_s']:>7.1f} s {row['events_per_s']:>8,} ev/s "
-          f"({row['per_core']:,}/core){sustained}", flush=True)
+          f"({row['per_core']:,}/core)  {row['cpu_s_per_1000']:.3f} CPU-s/1000{sustained}"
+          f"{startup}  runs {row['runs_s']}", flush=True)
 
 
-def file_runs(data: Path, small: Path, events: int, queries: list[str]) -> list[dict]:
-    rows = []
-    seed_startup = measure(seed_command(small))["wall"]
-    rows.append(throughput("seed (Java DataStream)", events,
-                           measure(seed_command(data))["wall"], seed_startup))
-    print_row(rows[-1])
+def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: int) -> list[dict]:
+    """Every job `repeat` times, interleaved (seed, each query, seed, ...), on the big file and
+    on the 1,000-line one; a row of medians per job."""
+    jobs = {"seed (Java DataStream)": lambda d: seed_command(d),
+            "seed, periodic watermarks": lambda d: seed_command(d, "periodic")}
     for query in queries:
-        name = "job" if query == "job" else query
         target = "sql/flink/fraud_detection.sql" if query == "job" else query
-        startup = measure(sql_command(target, "file", {"transactions_path": str(small)}))["wall"]
-        wall = measure(sql_command(target, "file", {"transactions_path": str(data)}))["wall"]
-        rows.append(throughput(f"sql {name}", events, wall, startup))
+        jobs[f"sql {query}"] = (lambda d, t=target: sql_command(t, "file",
+                                                                {"transactions_path": str(d)}))
+    results: dict[str, dict[str, list[dict]]] = {n: {"big": [], "small": []} for n in jobs}
+    for round_number in range(repeat):
+        for name, command in jobs.items():
+            results[name]["small"].append(measure(command(small)))
+            results[name]["big"].append(measure(command(data)))
+            print(f"  round {round_number + 1}: {name} {results[name]['big'][-1]['wall']:.1f} s"
+                  f" (1,000 lines {results[name]['small'][-1]['wall']:.1f} s)", flush=True)
+    rows = []
+    for name, runs in results.items():
+        rows.append(throughput(name, events, runs["big"], runs["small"]))
         print_row(rows[-1])
+    seed, job = rows[0], next((r for r in rows if r["run"] == "sql job"), None)
+    if job:
+        print(f"sql job / seed: throughput {job['events_per_s'] / seed['events_per_s']:.3f}x, "
+              f"sustained {job['sustained_per_s'] / seed['sustained_per_s']:.3f}x, "
+              f"CPU per event {job['cpu_s_per_1000'] / seed['cpu_s_per_1000']:.2f}x", flush=True)
     return rows
 
 
@@ -144,8 +169,8 @@ def kafka_run(data: Path, events: int) -> dict:
     produce_lines(broker, topic, lines)
     variables = {"kafka_bootstrap": broker, "transactions_topic": topic,
                  "consumer_group": f"bench-{uuid.uuid4().hex[:6]}"}
-    wall = measure(sql_command("sql/flink/fraud_detection.sql", "kafka", variables))["wall"]
-    row = throughput("sql job from Kafka", len(lines), wall, None)
+    run = measure(sql_command("sql/flink/fraud_detection.sql", "kafka", variables))
+    row = throughput("sql job from Kafka", len(lines), [run], [])
     print_row(row)
     return row
 
@@ -253,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="also the alert latency at this many events/s (e.g. 2000)")
     parser.add_argument("--latency-seconds", type=float, default=60)
     parser.add_argument("--checkpoint-interval", default="2 s")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="runs of each job, interleaved; the rows are medians")
     parser.add_argument("--run-sql", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="file", help=argparse.SUPPRESS)
     parser.add_argument("--var", action="append", default=[], help=argparse.SUPPRESS)
@@ -268,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     compile_seed_job()
     events = sum(1 for _ in (data / "transactions.jsonl").open())
     print(f"{events:,} lines, {CORES} cores, parallelism 2", flush=True)
-    rows = file_runs(data, small, events, [q for q in args.queries.split(",") if q])
+    rows = file_runs(data, small, events, [q for q in args.queries.split(",") if q], args.repeat)
     if args.kafka:
         rows.append(kafka_run(data, events))
     if args.latency_rate:

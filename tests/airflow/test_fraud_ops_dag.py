@@ -7,6 +7,7 @@ the wheel's standalone cluster, submitted by runners/flink_sql.py --detach.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -54,7 +55,10 @@ def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_facto
                 "consumer_group": f"ops-{topic}"}
     job_env = {"KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": warehouse[2],
                "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(), "FLINK_CHECKPOINT_INTERVAL": "2 s",
-               "FLINK_PARALLELISM": "1", "KAFKA_BOUNDED_MODE": "unbounded"}
+               "FLINK_PARALLELISM": "1", "KAFKA_BOUNDED_MODE": "unbounded",
+               # The platform's bounded restarts, shortened: two attempts, 1 s apart.
+               "FLINK_RESTART_ATTEMPTS": "2", "FLINK_RESTART_INITIAL_BACKOFF": "1 s",
+               "FLINK_RESTART_MAX_BACKOFF": "1 s"}
     local_airflow.env.update(job_env)
     command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
                str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
@@ -110,6 +114,40 @@ def test_a_cancelled_job_comes_back_with_its_state(local_airflow, deployed_job):
                           .get("restored"), "restore record")
     assert restored["external_path"].removeprefix("file:").rstrip("/") \
         .endswith(restored_from.rstrip("/"))
+
+
+def running_job() -> str:
+    return next(j["jid"] for j in flink_rest("/jobs/overview")["jobs"] if j["state"] == "RUNNING")
+
+
+def test_a_job_that_runs_out_of_restarts_fails_with_its_cause_and_comes_back(
+        local_airflow, deployed_job):
+    """Its checkpoint folder cannot be written: every checkpoint fails, the bounded restarts run
+    out, and the job fails with the cause on record (with Flink's default strategy it would
+    retry forever). Once the folder is back, the DAG restores the failed job from its own last
+    completed checkpoint."""
+    _, conf = deployed_job
+    job_id = running_job()
+    wait_until(lambda: flink_rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] >= 1,
+               "completed checkpoint")
+    folder = Path(conf["checkpoint_dir"].removeprefix("file://")) / job_id
+    kept = folder.rename(folder.with_name(f"{job_id}.kept"))
+    folder.write_text("not a folder")  # even root cannot create chk-N under a file
+    wait_until(lambda: flink_rest(f"/jobs/{job_id}")["state"] == "FAILED", "failed job")
+    history = json.dumps(flink_rest(f"/jobs/{job_id}/exceptions"))
+    assert "checkpoint" in history.lower()
+    restarts = [m["value"] for m in flink_rest(f"/jobs/{job_id}/metrics?get=numRestarts")]
+    assert restarts == ["1"]  # FLINK_RESTART_ATTEMPTS = 2 attempts: the run and one restart
+
+    folder.unlink()
+    kept.rename(folder)
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-04", conf)
+    assert outcome["state"] == "success", log[-5000:]
+    assert outcome["tasks"]["restart_fraud_job"] == "success"
+    old_id, state, action, new_id, restored_from = status_rows(local_airflow)[-1]
+    assert (old_id, state, action) == (job_id, "FAILED", "restarted")
+    assert Path(restored_from).parent.name == job_id  # the failed job's own checkpoint
+    assert flink_rest(f"/jobs/{new_id}")["state"] == "RUNNING"
 
 
 def test_no_retained_checkpoint_is_a_clear_failure(local_airflow, deployed_job, tmp_path):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +98,25 @@ def test_restore_latest_without_a_checkpoint_says_where_it_looked(tmp_path):
 def test_a_relative_checkpoint_folder_is_taken_from_the_checkout():
     config = flink_sql.base_config({"execution.checkpointing.dir": "data/checkpoints"}, None)
     assert config["execution.checkpointing.dir"] == (REPO / "data" / "checkpoints").as_uri()
+
+
+def test_a_failing_local_job_fails_fast_and_names_the_cause(tmp_path):
+    """With checkpointing on and no restart strategy, Flink retries a failing job forever; the
+    local profile's strategy is none, so a bad replay ends at once with its cause."""
+    lines = tmp_path / "lines"
+    lines.mkdir()
+    (lines / "part.txt").write_text("12\nnot a number\n")
+    job = tmp_path / "failing_cast.sql"
+    job.write_text(
+        f"CREATE TEMPORARY TABLE numbers (line STRING) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{lines}', 'format' = 'raw');\n"
+        "CREATE TEMPORARY TABLE discarded (n INT) WITH ('connector' = 'blackhole');\n"
+        "INSERT INTO discarded SELECT cast(line AS INT) FROM numbers;\n")
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, str(REPO / "runners" / "flink_sql.py"), str(job),
+                           "--var", "flink_connectors="], cwd=REPO, capture_output=True,
+                          text=True, timeout=240)
+    assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
+    assert time.monotonic() - started < 120
+    assert f"error: {job}" in done.stderr and "failed" in done.stderr
+    assert "not a number" in done.stderr  # the cause: the value that does not cast
