@@ -36,9 +36,9 @@ WITH reachable_candidates AS (
         event_time,
         (epoch_millis - previous_millis) / 3600000.0E0 AS hours_between
     FROM transactions_with_history
+    -- A user's first transaction has no previous one: its NULLs fail every test below.
     WHERE
-        previous_count > 0
-        AND (epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}
+        (epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}
         AND 6371.0E0 * radians(
             abs(latitude - previous_latitude)
             + least(

@@ -17,8 +17,8 @@ import java.util.Map;
  *
  * <p>Element i is what {@code JSON_VALUE(line, '$.<name i>')} returns: a string's text, a
  * number's or a boolean's text, and NULL for a missing field, a JSON null, an object or an array
- * (or when the text is not an object). The array itself is NULL when the text is not JSON, where
- * {@code JSON_EXISTS(line, '$')} is false. Flink 2.2's JSON_VALUE parses the text again for every
+ * (or when the text is not an object). The array itself is NULL when the text is not JSON or is
+ * JSON's null, where {@code JSON_EXISTS(line, '$')} is false. Flink 2.2's JSON_VALUE parses the text again for every
  * field; tests/flink/test_json_fields.py checks that both agree, line by line.
  */
 public class JsonFields extends ScalarFunction {
@@ -35,8 +35,8 @@ public class JsonFields extends ScalarFunction {
         String[] values = new String[names.length];
         try (JsonParser parser = FACTORY.createParser(line)) {
             JsonToken token = parser.nextToken();
-            if (token == null) {
-                return null; // no content
+            if (token == null || token == JsonToken.VALUE_NULL) {
+                return null; // no content, or null: nothing exists at $
             }
             if (token != JsonToken.START_OBJECT) {
                 parser.skipChildren();
