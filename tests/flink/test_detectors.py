@@ -129,6 +129,10 @@ def _cases() -> list[str | dict]:
     add(txn("s499-big", "s499", 700, 500.01))
     add(*[txn(f"s500-{i}", "s500", 400 + 60 * i, a) for i, a in enumerate([5.0, 4.99, 4.99])])
     add(txn("s500-big", "s500", 700, 900.0))
+    # ... first or in the middle of the window (the pattern names the first one apart).
+    add(*[txn(f"s500mid-{i}", "s500mid", 400 + 60 * i, a)
+          for i, a in enumerate([4.99, 5.0, 4.99])])
+    add(txn("s500mid-big", "s500mid", 700, 900.0))
     add(*[txn(f"sl500-{i}", "sl500", 400 + 60 * i, 4.99) for i in range(3)])
     add(txn("sl500-big", "sl500", 700, 500.0))
     add(*[txn(f"s5back-{i}", "s5back", 400 + 60 * i, a)
