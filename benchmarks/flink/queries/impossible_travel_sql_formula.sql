@@ -1,9 +1,9 @@
--- impossible_travel_sql_formula: the IMPOSSIBLE_TRAVEL rule with consecutive pairs from a
--- two-row MATCH_RECOGNIZE and the haversine distance written in SQL instead of the Python UDF,
--- to measure what the UDF costs. Not used by the job (see README, Performance).
+-- impossible_travel_sql_formula: the IMPOSSIBLE_TRAVEL rule of sql/flink/impossible_travel.sql
+-- with the haversine distance written in SQL instead of the Python UDF, to measure what the UDF
+-- costs. Not used by the job (see README, Performance).
 --
 -- Computes: impossible_travel_sql_formula_alerts, discarded.
--- Inputs: transactions (sql/flink/transactions.sql).
+-- Inputs: transactions_with_history (sql/flink/user_history.sql).
 -- Outputs: detector_alerts (blackhole).
 -- Parameters: max_hours (2), max_speed_kmh (1000).
 -- @param max_hours = 2
@@ -20,38 +20,17 @@ WITH reachable_candidates AS (
         previous_longitude,
         epoch_millis,
         event_time,
-        hours_between
-    FROM transactions
-    -- sqlfluff's flink dialect cannot parse MATCH_RECOGNIZE; lint skips this clause only.
-    -- noqa: disable=all
-    MATCH_RECOGNIZE (
-        PARTITION BY user_id
-        ORDER BY event_time
-        MEASURES
-            current_txn.transaction_id AS transaction_id,
-            current_txn.latitude AS latitude,
-            current_txn.longitude AS longitude,
-            previous_txn.latitude AS previous_latitude,
-            previous_txn.longitude AS previous_longitude,
-            current_txn.epoch_millis AS epoch_millis,
-            MATCH_ROWTIME() AS event_time,
-            (current_txn.epoch_millis - previous_txn.epoch_millis) / 3600000.0E0 AS hours_between
-        ONE ROW PER MATCH
-        AFTER MATCH SKIP TO LAST current_txn
-        PATTERN (previous_txn current_txn)
-        DEFINE
-            current_txn AS
-                (current_txn.epoch_millis - previous_txn.epoch_millis) / 3600000.0E0 < ${max_hours}
-                AND 6371.0E0 * radians(
-                    abs(current_txn.latitude - previous_txn.latitude)
-                    + least(
-                        abs(current_txn.longitude - previous_txn.longitude),
-                        360 - abs(current_txn.longitude - previous_txn.longitude)
-                    )
-                ) > ${max_speed_kmh}
-                * (current_txn.epoch_millis - previous_txn.epoch_millis) / 3600000.0E0
-    )
-    -- noqa: enable=all
+        (epoch_millis - previous_millis) / 3600000.0E0 AS hours_between
+    FROM transactions_with_history
+    WHERE
+        (epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}
+        AND 6371.0E0 * radians(
+            abs(latitude - previous_latitude)
+            + least(
+                abs(longitude - previous_longitude),
+                360 - abs(longitude - previous_longitude)
+            )
+        ) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0
 ),
 
 travel_speeds AS (
