@@ -74,7 +74,7 @@ NAMED = [
 # comparison by its line's text, not its number, so an edit elsewhere in the file keeps it.
 HARMLESS: dict[tuple[str, str], str] = {
     ("sql/flink/impossible_travel.sql",
-     "> -> >= #1 in `) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0`"):
+     "> -> >= #1 in `) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0;`"):
         "the pre-filter only lets more pairs through to the exact test, and a pair whose "
         "upper bound of the distance is at the limit is not over it (distance <= bound)",
     ("sql/flink/impossible_travel.sql",

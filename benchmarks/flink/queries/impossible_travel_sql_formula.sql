@@ -3,37 +3,13 @@
 -- costs. Not used by the job (see README, Performance).
 --
 -- Computes: impossible_travel_sql_formula_alerts, discarded.
--- Inputs: transactions_with_history (sql/flink/user_history.sql).
+-- Inputs: travel_candidates (sql/flink/impossible_travel.sql).
 -- Outputs: detector_alerts (blackhole).
--- Parameters: max_hours (2), max_speed_kmh (1000).
--- @param max_hours = 2
+-- Parameters: max_speed_kmh (1000).
 -- @param max_speed_kmh = 1000
 
 CREATE TEMPORARY VIEW impossible_travel_sql_formula_alerts AS
-WITH reachable_candidates AS (
-    SELECT
-        transaction_id,
-        user_id,
-        latitude,
-        longitude,
-        previous_latitude,
-        previous_longitude,
-        epoch_millis,
-        event_time,
-        (epoch_millis - previous_millis) / 3600000.0E0 AS hours_between
-    FROM transactions_with_history
-    WHERE
-        (epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}
-        AND 6371.0E0 * radians(
-            abs(latitude - previous_latitude)
-            + least(
-                abs(longitude - previous_longitude),
-                360 - abs(longitude - previous_longitude)
-            )
-        ) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0
-),
-
-travel_speeds AS (
+WITH travel_speeds AS (
     SELECT
         transaction_id,
         user_id,
@@ -54,7 +30,7 @@ travel_speeds AS (
                 + cos(radians(previous_latitude)) * cos(radians(latitude))
                 * power(sin(radians(longitude - previous_longitude) / 2), 2)
             )) AS distance_km
-        FROM reachable_candidates
+        FROM travel_candidates
     ) AS measured_candidates
 )
 
