@@ -2,10 +2,12 @@
 
     python benchmarks/fraud_benchmark.py --events 1100000
 
-It generates the transactions once (reused on later runs), then prints, each run a whole
-process on the same file in the same run:
+It generates the transactions once (reused on later runs), then runs each job --repeat times
+(default 3), interleaved, each run a whole process on the same file, and prints medians:
 - seed:      the seed's Java job ported to Flink 2's DataStream API
-             (benchmarks/flink/seed_job/, compiled here with javac against the wheel's jars);
+             (benchmarks/flink/seed_job/, compiled here with javac against the wheel's jars),
+             with the SQL job's watermark rule (a watermark whenever it moved more than 200 ms
+             of event time), and again with the seed's own (every 200 ms of wall-clock time);
 - job:       sql/flink/fraud_detection.sql, all five outputs to blackhole sinks;
 - parse and each detector alone (benchmarks/flink/queries/, one query per file);
 - the haversine variants: impossible_travel with Flink's thread mode for Python functions, and
@@ -16,8 +18,8 @@ process on the same file in the same run:
              transaction produced to its alert readable by a read_committed consumer, p50/p99
              (--latency-rate; needs the PostgreSQL of runners/local_postgres.py).
 Throughput is events/s of the whole process (start-up included), "sustained" without the
-start-up (the same run on a 1,000-line file), and per core: the machine's cores, which
-parallelism 2 keeps busy.
+start-up (the same job on a 1,000-line file), per core (the machine's cores, which parallelism 2
+keeps busy), and CPU-seconds of the process tree per 1,000 events.
 """
 
 from __future__ import annotations
