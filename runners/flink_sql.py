@@ -108,11 +108,15 @@ def resolve(scripts: list[Script], variables: dict[str, str]) -> FlinkJob:
     return job
 
 
+def _stale(target: Path, sources: Sequence[Path]) -> bool:
+    newest = max((p.stat().st_mtime for p in sources), default=0)
+    return not target.exists() or target.stat().st_mtime < newest
+
+
 def python_files() -> Path:
     """udfs/ as a zip for the Python workers' path, rebuilt when a module changed."""
     sources = sorted((REPO / "udfs").glob("*.py"))
-    newest = max((p.stat().st_mtime for p in sources), default=0)
-    if not UDF_ARCHIVE.exists() or UDF_ARCHIVE.stat().st_mtime < newest:
+    if _stale(UDF_ARCHIVE, sources):
         UDF_ARCHIVE.parent.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(UDF_ARCHIVE, "w") as archive:
             for source in sources:
@@ -123,8 +127,7 @@ def python_files() -> Path:
 def java_functions() -> Path:
     """udfs/java compiled into a jar against the wheel's Flink, rebuilt when a source changed."""
     sources = sorted(JAVA_UDF_SOURCES.rglob("*.java"))
-    newest = max((p.stat().st_mtime for p in sources), default=0)
-    if JAVA_UDF_JAR.exists() and JAVA_UDF_JAR.stat().st_mtime >= newest:
+    if not _stale(JAVA_UDF_JAR, sources):
         return JAVA_UDF_JAR
     import pyflink
 
@@ -149,8 +152,7 @@ def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[s
             config[key] = (REPO / config[key]).resolve().as_uri()
     jars = sorted(str(j) for j in JAR_DIR.glob("*.jar") if "sql-gateway" not in j.name)
     jars.append(str(java_functions()))
-    if jars:
-        config["pipeline.jars"] = ";".join(f"file://{j}" for j in jars)
+    config["pipeline.jars"] = ";".join(f"file://{j}" for j in jars)
     config["python.executable"] = sys.executable
     config["python.client.executable"] = sys.executable
     config["python.files"] = str(python_files())
