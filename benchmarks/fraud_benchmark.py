@@ -44,12 +44,11 @@ from benchmarks.batch_benchmark import measure  # noqa: E402
 from runners.generate_transactions import ensure  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "flink"
+FLINK_SQL = REPO / "sql" / "flink"
 SEED_CLASSES = REPO / "build" / "bench" / "seed_job"
 WHEEL_LIB = Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / "pyflink" / "lib"
 DATA = REPO / "data" / "bench"
 CORES = os.cpu_count() or 1
-QUERIES = ["parse", "high_velocity", "unusual_amount", "impossible_travel",
-           "suspicious_sequence", "suspicious_merchant"]
 UDF_VARIANTS = ["impossible_travel@thread", "impossible_travel_sql_formula"]
 
 
@@ -78,31 +77,48 @@ def sql_command(query: str, source: str, variables: dict[str, str]) -> list[str]
     return command
 
 
+def creates_alerts(path: Path) -> bool:
+    """Whether the file is a detector: it creates a view named <file name>_alerts."""
+    from runners import sqlscript
+
+    return path.is_file() and \
+        f"{path.stem}_alerts" in sqlscript.load(path, dialect="flink").creates()
+
+
+def detectors() -> list[str]:
+    """The job's detectors, the files of sql/flink/ that create <file name>_alerts."""
+    return [path.stem for path in sorted(FLINK_SQL.glob("*.sql")) if creates_alerts(path)]
+
+
 def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
     """One job in this process: the query over the benchmark's source and blackhole sinks.
 
-    QUERY@thread runs its Python functions in Flink's thread mode (PEMJA, in the JVM).
+    QUERY is a file of the checkout, a query of benchmarks/flink/queries/, or a detector, which
+    runs alone through queries/detector.sql. QUERY@thread runs its Python functions in Flink's
+    thread mode (PEMJA, in the JVM).
     """
     from runners import flink_sql
     from runners.profiles import load_profile
 
     query, _, mode = query.partition("@")
-    target = (REPO / query) if query.endswith(".sql") else BENCH / "queries" / f"{query}.sql"
-    connectors = [BENCH / "connectors" / f"{source}_source.sql",
-                  BENCH / "connectors" / "blackhole_sinks.sql"]
-    scripts = flink_sql.collect_scripts([target.resolve()], connectors,
-                                        library=sorted((REPO / "sql" / "flink").glob("*.sql")))
-    profile = load_profile("local")
-    job = flink_sql.resolve(scripts, {**profile.vars, **variables})
-    config = flink_sql.base_config(profile.flink, None)
-    config["execution.checkpointing.dir"] = (DATA / "checkpoints").as_uri()
+    targets = [REPO / query] if query.endswith(".sql") else [BENCH / "queries" / f"{query}.sql"]
+    detector = next((f for f in (FLINK_SQL / f"{query}.sql", targets[0]) if creates_alerts(f)),
+                    None)
+    if detector:  # sql/flink/<query>.sql, or a variant in queries/
+        targets = [BENCH / "queries" / "detector.sql", detector]
+        variables = {**variables, "detector": query}
+    settings = {"execution.checkpointing.dir": (DATA / "checkpoints").as_uri()}
     if mode == "thread":
-        config["python.execution-mode"] = "thread"
+        settings["python.execution-mode"] = "thread"
         # The embedded interpreter does not see the virtualenv's packages (pemja) by itself.
         site_packages = WHEEL_LIB.parent.parent
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_packages),
                                                                  os.environ.get("PYTHONPATH")]))
-    flink_sql.run(job, config)
+    flink_sql.run(flink_sql.build(
+        targets, load_profile("local"), variables,
+        connectors=[BENCH / "connectors" / f"{source}_source.sql",
+                    BENCH / "connectors" / "blackhole_sinks.sql"],
+        library=sorted(FLINK_SQL.glob("*.sql")), settings=settings))
 
 
 def throughput(name: str, events: int, runs: list[dict], startups: list[dict]) -> dict:
@@ -177,8 +193,47 @@ def kafka_run(data: Path, events: int) -> dict:
     return row
 
 
-def latency_run(rate: float, seconds: float, interval: str) -> dict:
-    """The platform job, unbounded; produce at `rate` and time each alert's arrival."""
+WATERMARK_MS = 5_000  # sql/flink/transactions.sql: event_time - INTERVAL '5' SECOND
+MINUTE_MS, COMBINE_WINDOW_MS = 60_000, 5_000
+
+
+def event_time_wait(alert: dict, combined: bool) -> int:
+    """The event time a record must carry before the watermark lets this alert out.
+
+    A detector's alert leaves when the watermark passes its transaction (HIGH_VELOCITY: the end
+    of its minute); a combined alert when it passes the end of its 5-second window, which for a
+    HIGH_VELOCITY alert's window (timed at the end of its minute) is that minute's end.
+    """
+    millis = alert["timestamp"]
+    minute_end = millis - millis % MINUTE_MS + MINUTE_MS
+    if combined:
+        window_end = (minute_end if "HIGH_VELOCITY" in alert["alertType"]
+                      else millis - millis % COMBINE_WINDOW_MS + COMBINE_WINDOW_MS)
+        return window_end - 1 + WATERMARK_MS
+    if alert["alertType"] == "HIGH_VELOCITY":
+        return minute_end - 1 + WATERMARK_MS
+    return millis + WATERMARK_MS
+
+
+def percentiles(name: str, delays: list[float]) -> dict:
+    delays = sorted(delays)
+    return {"run": name, "alerts": len(delays),
+            "p50_s": round(statistics.median(delays), 2) if delays else None,
+            "p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 2)
+            if delays else None}
+
+
+def latency_run(rate: float, seconds: float, interval: str) -> list[dict]:
+    """The platform job, unbounded; produce at `rate` and time each alert's arrival.
+
+    Each alert's delay is counted from the moment its event-time wait ended: when the first
+    record carrying the event time that lets it out (event_time_wait) was produced. Combined
+    alerts are read read_committed (what the seed's consumers see), per-detector alerts both
+    read_committed and read_uncommitted (the detector's own speed, before the checkpoint that
+    commits its Kafka transaction).
+    """
+    import bisect
+
     from confluent_kafka import Consumer, Producer
 
     from runners import kafka_broker
@@ -200,57 +255,89 @@ def latency_run(rate: float, seconds: float, interval: str) -> dict:
     with log.open("w") as out:
         job = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)
+    readers = {"combined": (f"{topic}-alerts", "read_committed"),
+               "committed": (f"{topic}-alerts-by-detector", "read_committed"),
+               "uncommitted": (f"{topic}-alerts-by-detector", "read_uncommitted")}
+    received: dict[str, dict[tuple, tuple[float, dict]]] = {name: {} for name in readers}
+    produced_at: list[float] = []  # wall time of each record, in produce order
+    highest_event: list[int] = []  # the highest event time produced so far, in the same order
     try:
         deadline = time.monotonic() + 180
         while latest_checkpoint(checkpoints.as_uri()) is None:
             if job.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the latency job did not start:\n{log.read_text()[-3000:]}")
             time.sleep(1)
-        received: dict[str, float] = {}
         stop = threading.Event()
 
-        def consume() -> None:
-            consumer = Consumer({"bootstrap.servers": broker, "group.id": f"lat-{topic}",
-                                 "auto.offset.reset": "earliest",
-                                 "isolation.level": "read_committed"})
-            consumer.subscribe([f"{topic}-alerts"])
+        def consume(name: str, source: str, isolation: str) -> None:
+            consumer = Consumer({"bootstrap.servers": broker, "group.id": f"lat-{name}-{topic}",
+                                 "auto.offset.reset": "earliest", "isolation.level": isolation})
+            consumer.subscribe([source])
             while not stop.is_set():
-                message = consumer.poll(0.2)
+                message = consumer.poll(0.1)
                 if message is not None and not message.error():
                     alert = json.loads(message.value())
-                    received.setdefault(alert["transactionId"], time.time())
+                    key = (alert["transactionId"], alert["alertType"])
+                    received[name].setdefault(key, (time.time(), alert))
             consumer.close()
 
-        reader = threading.Thread(target=consume)
-        reader.start()
-        producer = Producer({"bootstrap.servers": broker, "linger.ms": 5})
-        produced: dict[str, float] = {}
+        threads = [threading.Thread(target=consume, args=(name, *source))
+                   for name, source in readers.items()]
+        for thread in threads:
+            thread.start()
+        producer = Producer({"bootstrap.servers": broker, "linger.ms": 5,
+                             "enable.idempotence": True})
         count = int(rate * seconds)
         started = time.monotonic()
         for sent, (_, line, _) in enumerate(events(count, max(1, count // 50), 23,
                                                    Rates(late=0, bad=0))):
-            produced[json.loads(line)["transactionId"]] = time.time()
             producer.produce(topic, value=line.encode())
+            produced_at.append(time.time())
+            highest_event.append(max(json.loads(line)["timestamp"],
+                                     highest_event[-1] if highest_event else 0))
             if sent % 50 == 0:
                 producer.poll(0)
                 time.sleep(max(0.0, sent / rate - (time.monotonic() - started)))
         producer.flush()
-        time.sleep(20)  # the last windows close only when event time moves past them
+        # Nothing after the last record moves event time: alerts still waiting for it stay
+        # behind and are not counted (their wait never ends).
+        time.sleep(15)
         stop.set()
-        reader.join()
+        for thread in threads:
+            thread.join()
     finally:
         os.killpg(job.pid, signal.SIGKILL)
         job.wait()
-    delays = sorted(received[t] - produced[t] for t in received if t in produced)
-    if not delays:
+
+    def delays(name: str, combined: bool) -> dict[str, list[float]]:
+        by_type: dict[str, list[float]] = {}
+        for arrived, alert in received[name].values():
+            index = bisect.bisect_left(highest_event, event_time_wait(alert, combined))
+            if index < len(produced_at):
+                by_type.setdefault(alert["alertType"], []).append(arrived - produced_at[index])
+                raw.append((name, alert["alertType"], produced_at[index] - produced_at[0],
+                            arrived - produced_at[index]))
+        return by_type
+
+    raw: list[tuple] = []
+
+    combined = [d for ds in delays("combined", True).values() for d in ds]
+    if not combined:
         raise RuntimeError(f"no alert arrived:\n{log.read_text()[-3000:]}")
-    row = {"run": f"latency at {rate:,.0f}/s", "alerts": len(delays),
-           "p50_s": round(statistics.median(delays), 2),
-           "p99_s": round(delays[min(len(delays) - 1, int(len(delays) * 0.99))], 2),
-           "checkpoint_interval": interval}
-    print(f"{row['run']:<34} {row['alerts']} alerts, p50 {row['p50_s']} s, p99 {row['p99_s']} s "
-          f"(exactly-once, checkpoints every {interval})", flush=True)
-    return row
+    rows = [percentiles("combined alerts, read_committed", combined)]
+    committed, uncommitted = delays("committed", False), delays("uncommitted", False)
+    for alert_type in sorted(committed):
+        rows.append(percentiles(f"{alert_type}, read_committed", committed[alert_type]))
+        rows.append(percentiles(f"{alert_type}, read_uncommitted",
+                                uncommitted.get(alert_type, [])))
+    (DATA / f"{topic}-delays.json").write_text(json.dumps(raw))
+    print(f"latency at {rate:,.0f}/s for {seconds:.0f} s, checkpoints every {interval}; "
+          "seconds after each alert's event-time wait ended:", flush=True)
+    for row in rows:
+        row.update(rate=rate, checkpoint_interval=interval)
+        print(f"  {row['run']:<42} {row['alerts']:>6} alerts  p50 {row['p50_s']} s  "
+              f"p99 {row['p99_s']} s", flush=True)
+    return rows
 
 
 def latency_warehouse() -> str:
@@ -272,16 +359,17 @@ def latency_warehouse() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_100_000)
-    parser.add_argument("--queries", default=",".join(["job", *QUERIES, *UDF_VARIANTS]),
-                        help="comma-separated: job and/or "
-                             + ", ".join([*QUERIES, *UDF_VARIANTS]))
+    queries = ["parse", *detectors(), *UDF_VARIANTS]
+    parser.add_argument("--queries", default=",".join(["job", *queries]),
+                        help="comma-separated: job and/or " + ", ".join(queries))
     parser.add_argument("--kafka", action="store_true", help="also the job from a Kafka topic")
     parser.add_argument("--latency-rate", type=float, default=0,
                         help="also the alert latency at this many events/s (e.g. 2000)")
     parser.add_argument("--latency-seconds", type=float, default=60)
-    parser.add_argument("--checkpoint-interval", default="2 s")
+    parser.add_argument("--checkpoint-interval", default="2 s,10 s",
+                        help="comma-separated; a latency run for each (10 s: the seed's)")
     parser.add_argument("--repeat", type=int, default=3,
-                        help="runs of each job, interleaved; the rows are medians")
+                        help="runs of each job, interleaved; the rows are medians (0: none)")
     parser.add_argument("--run-sql", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="file", help=argparse.SUPPRESS)
     parser.add_argument("--var", action="append", default=[], help=argparse.SUPPRESS)
@@ -297,12 +385,13 @@ def main(argv: list[str] | None = None) -> int:
     compile_seed_job()
     events = sum(1 for _ in (data / "transactions.jsonl").open())
     print(f"{events:,} lines, {CORES} cores, parallelism 2", flush=True)
-    rows = file_runs(data, small, events, [q for q in args.queries.split(",") if q], args.repeat)
+    queries = [q for q in args.queries.split(",") if q]
+    rows = file_runs(data, small, events, queries, args.repeat) if args.repeat else []
     if args.kafka:
         rows.append(kafka_run(data, events))
     if args.latency_rate:
-        rows.append(latency_run(args.latency_rate, args.latency_seconds,
-                                args.checkpoint_interval))
+        for interval in args.checkpoint_interval.split(","):
+            rows += latency_run(args.latency_rate, args.latency_seconds, interval.strip())
     shutil.rmtree(DATA / "checkpoints", ignore_errors=True)
     print("RESULTS " + json.dumps(rows))
     return 0

@@ -31,7 +31,7 @@ import sys
 import time
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,7 +39,7 @@ if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` impo
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runners import sqlscript
-from runners.profiles import ProfileError, load_profile, parse_assignments, value_of
+from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
 from runners.sqlscript import Script, ScriptError, Statement
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,10 +61,31 @@ FLINK_DEFAULTS = {
 
 @dataclass
 class FlinkJob:
-    """The statements of one run, resolved: config, DDL in order, and the INSERTs."""
+    """One run, resolved: the Flink settings (the runner's defaults, then the profile's, then
+    the caller's), the files' own SET statements (config, which win), the other statements in
+    order, and the INSERTs, which form one statement set."""
     config: dict[str, str] = field(default_factory=dict)
     statements: list[tuple[Script, Statement, str]] = field(default_factory=list)
     inserts: list[tuple[Script, Statement, str]] = field(default_factory=list)
+    settings: dict[str, str] = field(default_factory=dict)
+
+
+def build(paths: Sequence[Path], profile: Profile, variables: Mapping[str, str] | None = None,
+          *, connectors: Sequence[Path] | None = None, library: Sequence[Path] = (),
+          jobmanager: str | None = None, settings: Mapping[str, str] | None = None) -> FlinkJob:
+    """The job of these files: with every file they depend on, the profile's connectors file
+    (or `connectors`), the variables (the profile's, then these) substituted, and its settings.
+
+    The runner, the tests and the benchmarks all build their jobs here.
+    """
+    values = {**profile.vars, **(variables or {})}
+    if connectors is None:
+        name = value_of(values, "flink_connectors")
+        connectors = [CONNECTOR_DIR / f"{name}.sql"] if name else []
+    job = resolve(collect_scripts([p.resolve() for p in paths], connectors, library), values)
+    job.settings = base_config(profile.flink, jobmanager)
+    job.settings.update(settings or {})
+    return job
 
 
 def collect_scripts(paths: Sequence[Path], connectors: Path | Sequence[Path] | None,
@@ -187,9 +208,10 @@ def restore_config(restore: str, config: dict[str, str]) -> dict[str, str]:
     return {"execution.state-recovery.path": f"file://{found}"}
 
 
-def render(job: FlinkJob, config: dict[str, str]) -> str:
+def render(job: FlinkJob) -> str:
     """The job as one script for `sql-client.sh -f`."""
     lines = ["-- Rendered by runners/flink_sql.py; edit the source files instead.", ""]
+    config = dict(job.settings)
     jars = config.pop("pipeline.jars", "")
     for jar in filter(None, jars.split(";")):
         lines.append(f"ADD JAR '{jar.removeprefix('file://')}';")
@@ -208,19 +230,19 @@ def render(job: FlinkJob, config: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def run(job: FlinkJob, config: dict[str, str], *, dry_run: bool = False, detach: bool = False,
+def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         show_rows: int = 20) -> str | None:
     """Execute the job; return the Flink job id of the INSERTs, if any."""
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    if config.get("execution.target") == "remote":
+    if job.settings.get("execution.target") == "remote":
         # PyFlink would run the Python workers in this process (loopback) unless told the job
         # goes to a cluster, whose TaskManagers start their own.
         os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
     t_env = TableEnvironment.create(settings)
     table_config = t_env.get_config()
-    for key, value in {**config, **job.config}.items():
+    for key, value in {**job.settings, **job.config}.items():
         table_config.set(key, value)
     for script, statement, sql in job.statements:
         try:
@@ -322,25 +344,22 @@ def main(argv: list[str] | None = None) -> int:
         variables = {**profile.vars, **parse_assignments(args.var)}
         staged = {} if args.render or args.dry_run or args.detach else staged_outputs(variables)
         variables.update({name: str(staging) for name, (_, staging) in staged.items()})
-        connectors = value_of(variables, "flink_connectors")
-        connector_file = CONNECTOR_DIR / f"{connectors}.sql" if connectors else None
-        scripts = collect_scripts([p.resolve() for p in args.paths], connector_file)
-        job = resolve(scripts, variables)
-        config = base_config(profile.flink, args.jobmanager)
-        if args.parallelism:
-            config["parallelism.default"] = str(args.parallelism)
+        job = build(args.paths, profile, variables, jobmanager=args.jobmanager,
+                    settings={"parallelism.default": str(args.parallelism)}
+                    if args.parallelism else None)
         if args.restore:
-            config.update(restore_config(args.restore, config))
-            print(f"restoring from {config['execution.state-recovery.path']}", file=sys.stderr)
+            job.settings.update(restore_config(args.restore, job.settings))
+            print(f"restoring from {job.settings['execution.state-recovery.path']}",
+                  file=sys.stderr)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.render:
-        print(render(job, config), end="")
+        print(render(job), end="")
         return 0
     started = time.monotonic()
     try:
-        job_id = run(job, config, dry_run=args.dry_run, detach=args.detach)
+        job_id = run(job, dry_run=args.dry_run, detach=args.detach)
     except ScriptError as error:
         for _, staging in staged.values():
             shutil.rmtree(staging, ignore_errors=True)
@@ -349,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     for final, staging in staged.values():
         swap_in(final, staging)
     verb = "planned" if args.dry_run else ("submitted" if args.detach else "ran")
-    print(f"{verb} {len(scripts)} file(s) as job {job_id} in {time.monotonic() - started:.1f}s")
+    files = len({script.path for script, _, _ in [*job.statements, *job.inserts]})
+    print(f"{verb} {files} file(s) as job {job_id} in {time.monotonic() - started:.1f}s")
     return 0
 
 

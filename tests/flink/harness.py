@@ -41,14 +41,10 @@ def run_job(tmp: Path, lines: list[str | dict], parallelism: int = 2) -> JobOutp
     (source / "transactions.jsonl").write_text(
         "".join((json.dumps(x) if isinstance(x, dict) else x) + "\n" for x in lines))
     alerts = tmp / "alerts"
-    profile = load_profile("local")
-    variables = {**profile.vars, "transactions_path": str(source), "alerts_path": str(alerts)}
-    connectors = flink_sql.CONNECTOR_DIR / f"{variables['flink_connectors']}.sql"
-    scripts = flink_sql.collect_scripts([JOB_FILE], connectors)
-    job = flink_sql.resolve(scripts, variables)
-    config = flink_sql.base_config(profile.flink, None)
-    config["parallelism.default"] = str(parallelism)
-    flink_sql.run(job, config)
+    flink_sql.run(flink_sql.build(
+        [JOB_FILE], load_profile("local"),
+        {"transactions_path": str(source), "alerts_path": str(alerts)},
+        settings={"parallelism.default": str(parallelism)}))
     return JobOutput({sink: read_sink(alerts / sink) for sink in SINKS})
 
 

@@ -31,17 +31,14 @@ JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
 
 
 def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Path) -> None:
-    profile = load_profile("local")  # the platform profile's values, set here explicitly
-    variables = {**profile.vars, "flink_connectors": "kafka", "kafka_bootstrap": broker,
-                 "fraud_jdbc_url": jdbc_url, "transactions_topic": topic,
-                 "alerts_topic": f"{topic}-alerts", "consumer_group": group,
-                 "kafka_bounded_mode": "latest-offset"}
-    connectors = flink_sql.CONNECTOR_DIR / "kafka.sql"
-    job = flink_sql.resolve(flink_sql.collect_scripts([JOB_FILE], connectors), variables)
+    # The platform profile, with its environment's values given here.
+    variables = {"kafka_bootstrap": broker, "fraud_jdbc_url": jdbc_url,
+                 "transactions_topic": topic, "alerts_topic": f"{topic}-alerts",
+                 "consumer_group": group, "kafka_bounded_mode": "latest-offset"}
     checkpoints = {"execution.checkpointing.interval": "2 s",
                    "execution.checkpointing.dir": f"file://{tmp}/checkpoints"}
-    config = flink_sql.base_config({**load_profile("platform").flink, **checkpoints}, None)
-    flink_sql.run(job, config)
+    flink_sql.run(flink_sql.build([JOB_FILE], load_profile("platform"), variables,
+                                  settings=checkpoints))
 
 
 @pytest.fixture(scope="module")

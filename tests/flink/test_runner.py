@@ -21,11 +21,11 @@ FILES_CONNECTORS = REPO / "sql" / "flink" / "connectors" / "files.sql"
 
 def test_the_job_pulls_its_upstream_files_in_order():
     names = [s.path.name for s in flink_sql.collect_scripts([JOB], FILES_CONNECTORS)]
-    assert names[0] == "files.sql" and names[1] == "transactions.sql"
+    assert names[:3] == ["schemas.sql", "files.sql", "transactions.sql"]
     assert names[-2:] == ["alert_aggregation.sql", "fraud_detection.sql"]
     readers = ("high_velocity.sql", "unusual_amount.sql", "impossible_travel.sql")
     assert names.index("user_history.sql") < min(names.index(n) for n in readers)
-    assert set(names[2:-2]) == {"user_history.sql", "high_velocity.sql", "unusual_amount.sql",
+    assert set(names[3:-2]) == {"user_history.sql", "high_velocity.sql", "unusual_amount.sql",
                                 "impossible_travel.sql", "suspicious_sequence.sql",
                                 "suspicious_merchant.sql"}
 
@@ -36,9 +36,11 @@ def test_inserts_form_one_statement_set_and_set_statements_become_config(tmp_pat
                   dialect="flink")
     job = flink_sql.resolve([*scripts, extra], {"transactions_path": "/in", "alerts_path": "/out"})
     assert job.config == {"table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
+                          "python.fn-execution.bundle.time": "100",
                           "pipeline.name": "fraud 'detection'"}
     assert [s.first_word for _, s, _ in job.inserts] == ["INSERT"] * 5
-    rendered = flink_sql.render(job, {"pipeline.jars": "file:///j/a.jar", "python.files": "/u.zip"})
+    job.settings = {"pipeline.jars": "file:///j/a.jar", "python.files": "/u.zip"}
+    rendered = flink_sql.render(job)
     assert "ADD JAR '/j/a.jar';" in rendered
     assert "SET 'pipeline.name' = 'fraud ''detection''';" in rendered
     body = rendered.split("EXECUTE STATEMENT SET BEGIN", 1)[1]
@@ -56,7 +58,7 @@ def test_a_value_cannot_inject_sql():
     scripts = flink_sql.collect_scripts([JOB], FILES_CONNECTORS)
     job = flink_sql.resolve(scripts, {"transactions_path": "x', 'format' = 'csv",
                                       "alerts_path": "/out"})
-    source = next(sql for _, _, sql in job.statements if "transaction_lines (" in sql)
+    source = next(sql for _, _, sql in job.statements if "TABLE transaction_lines\n" in sql)
     assert "'path' = 'x'', ''format'' = ''csv'" in source
 
 

@@ -2,9 +2,9 @@
 -- with the haversine distance written in SQL instead of the Python UDF, to measure what the UDF
 -- costs. Not used by the job (see README, Performance).
 --
--- Computes: impossible_travel_sql_formula_alerts, discarded.
+-- Computes: impossible_travel_sql_formula_alerts.
 -- Inputs: travel_candidates (sql/flink/impossible_travel.sql).
--- Outputs: detector_alerts (blackhole).
+-- Outputs: impossible_travel_sql_formula_alerts, which queries/detector.sql discards.
 -- Parameters: max_speed_kmh (1000).
 -- @param max_speed_kmh = 1000
 
@@ -49,13 +49,3 @@ SELECT
     END || ' km/h)' AS reason
 FROM travel_speeds
 WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > ${max_speed_kmh};
-
-INSERT INTO detector_alerts
-SELECT
-    transaction_id AS `transactionId`,
-    user_id AS `userId`,
-    alert_type AS `alertType`,
-    reason,
-    risk_score AS `riskScore`,
-    alert_millis AS `timestamp`
-FROM impossible_travel_sql_formula_alerts;
