@@ -6,7 +6,8 @@ declares where data comes from and goes to. `${name}` variables work as in the S
 the file's `-- @param` default, then the profile, then `--var name=value`.
 
 - SET 'key' = 'value' statements configure the job (PyFlink's execute_sql refuses them).
-- Every INSERT joins one statement set, so the sources are read once, by one job.
+- The INSERTs form one statement set, so the sources are read once, by one job. A job file
+  writes them in EXECUTE STATEMENT SET BEGIN ... END;, as the Flink SQL client runs them.
 - CREATE FUNCTION ... LANGUAGE PYTHON finds the modules in udfs/, shipped to the Python workers.
 - The connector jars (build/jars/flink) are on the job's classpath.
 - It runs on an in-process MiniCluster, or with --jobmanager HOST:PORT on a session cluster.
@@ -49,6 +50,9 @@ JAVA_UDF_SOURCES = REPO / "udfs" / "java"
 JAVA_UDF_JAR = REPO / "build" / "flink" / "sqlplatform-udfs.jar"
 CONNECTOR_DIR = REPO / "sql" / "flink" / "connectors"
 SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
+                           re.IGNORECASE | re.DOTALL)
+# The opening of a statement set, and the blanks and comments before its first INSERT.
+STATEMENT_SET = re.compile(r"EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b(?:\s+|--[^\n]*|/\*.*?\*/)*",
                            re.IGNORECASE | re.DOTALL)
 FLINK_DEFAULTS = {
     "table.local-time-zone": "UTC",
@@ -109,13 +113,32 @@ def collect_scripts(paths: Sequence[Path], connectors: Path | Sequence[Path] | N
 
 
 def resolve(scripts: list[Script], variables: dict[str, str]) -> FlinkJob:
-    """Substitute variables and sort statements into SETs, other statements and INSERTs."""
+    """Substitute variables and sort statements into SETs, other statements and INSERTs.
+
+    The INSERTs of an EXECUTE STATEMENT SET BEGIN ... END; block, as the SQL client runs it, and
+    any INSERT outside one, form the job's one statement set.
+    """
     job = FlinkJob()
     for script in scripts:
         values = {**script.params, **variables}
+        block: Statement | None = None  # the EXECUTE STATEMENT SET that is open, if any
         for statement in script.statements:
             sql = sqlscript.substitute(statement.text, values, path=script.path,
                                        line=statement.line, dialect="flink")
+            opening = STATEMENT_SET.match(sql)
+            if opening:
+                if block:
+                    raise ScriptError(script.path, statement.line,
+                                      f"statement set of line {block.line} has no END")
+                block, sql = statement, sql[opening.end():]
+                statement = Statement(sql, statement.line + opening.group(0).count("\n"),
+                                      statement.number)
+            elif block and sqlscript.strip_comments(sql).strip().upper() == "END":
+                block = None
+                continue
+            if block and statement.first_word != "INSERT":
+                raise ScriptError(script.path, statement.line,
+                                  "a statement set holds INSERT statements only")
             if statement.first_word == "SET":
                 match = SET_STATEMENT.match(sqlscript.strip_comments(sql))
                 if not match:
@@ -126,6 +149,8 @@ def resolve(scripts: list[Script], variables: dict[str, str]) -> FlinkJob:
                 job.inserts.append((script, statement, sql))
             else:
                 job.statements.append((script, statement, sql))
+        if block:
+            raise ScriptError(script.path, block.line, "EXECUTE STATEMENT SET without END")
     return job
 
 

@@ -1,5 +1,5 @@
 -- fraud_detection: the job. It wires the detectors to the sinks in one statement set, so the
--- transactions are read once.
+-- transactions are read once (runners/flink_sql.py, or the SQL client on --render's output).
 --
 -- Computes: nothing of its own; every rule is in the file that names it.
 -- Inputs: transactions.sql and the detector files, which the runner loads first (they are
@@ -26,47 +26,52 @@ SET 'python.fn-execution.bundle.time' = '100';
 -- The name the cluster lists the job under: dags/fraud_detection_ops.py looks for it.
 SET 'pipeline.name' = 'fraud_detection';
 
-INSERT INTO fraud_alerts
-SELECT
-    transaction_id AS `transactionId`,
-    user_id AS `userId`,
-    alert_type AS `alertType`,
-    reason,
-    risk_score AS `riskScore`,
-    alert_millis AS `timestamp`
-FROM combined_alerts
-WHERE risk_score > ${min_published_risk};
+EXECUTE STATEMENT SET
+BEGIN
 
-INSERT INTO alert_history
-SELECT
-    transaction_id,
-    window_start,
-    user_id,
-    alert_type,
-    reason,
-    risk_score,
-    alert_millis AS alert_time
-FROM combined_alerts;
+    INSERT INTO fraud_alerts
+    SELECT
+        transaction_id AS `transactionId`,
+        user_id AS `userId`,
+        alert_type AS `alertType`,
+        reason,
+        risk_score AS `riskScore`,
+        alert_millis AS `timestamp`
+    FROM combined_alerts
+    WHERE risk_score > ${min_published_risk};
 
-INSERT INTO detector_alerts
-SELECT
-    transaction_id AS `transactionId`,
-    user_id AS `userId`,
-    alert_type AS `alertType`,
-    reason,
-    risk_score AS `riskScore`,
-    alert_millis AS `timestamp`
-FROM detector_alert_stream;
+    INSERT INTO alert_history
+    SELECT
+        transaction_id,
+        window_start,
+        user_id,
+        alert_type,
+        reason,
+        risk_score,
+        alert_millis AS alert_time
+    FROM combined_alerts;
 
-INSERT INTO dead_letters
-SELECT
-    line,
-    error
-FROM invalid_transactions;
+    INSERT INTO detector_alerts
+    SELECT
+        transaction_id AS `transactionId`,
+        user_id AS `userId`,
+        alert_type AS `alertType`,
+        reason,
+        risk_score AS `riskScore`,
+        alert_millis AS `timestamp`
+    FROM detector_alert_stream;
 
-INSERT INTO late_transactions
-SELECT
-    line,
-    event_time,
-    watermark_at_arrival
-FROM late_arrivals;
+    INSERT INTO dead_letters
+    SELECT
+        line,
+        error
+    FROM invalid_transactions;
+
+    INSERT INTO late_transactions
+    SELECT
+        line,
+        event_time,
+        watermark_at_arrival
+    FROM late_arrivals;
+
+END;

@@ -122,3 +122,23 @@ def test_a_failing_local_job_fails_fast_and_names_the_cause(tmp_path):
     assert time.monotonic() - started < 120
     assert f"error: {job}" in done.stderr and "failed" in done.stderr
     assert "not a number" in done.stderr  # the cause: the value that does not cast
+
+
+def test_a_statement_set_block_gives_its_inserts_with_their_lines(tmp_path):
+    text = ("CREATE VIEW v AS SELECT 1 AS x;\n"
+            "EXECUTE STATEMENT SET\nBEGIN\n  -- the first\n  INSERT INTO a SELECT x FROM v;\n"
+            "  INSERT INTO b SELECT x FROM v;\nEND;\n")
+    job = flink_sql.resolve([parse(text, tmp_path / "job.sql", dialect="flink")], {})
+    assert [s.first_word for _, s, _ in job.statements] == ["CREATE"]
+    assert [(s.line, sql) for _, s, sql in job.inserts] == [
+        (5, "INSERT INTO a SELECT x FROM v"), (6, "INSERT INTO b SELECT x FROM v")]
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("EXECUTE STATEMENT SET BEGIN\nINSERT INTO a SELECT 1;\n", "job.sql:1: EXECUTE STATEMENT"),
+    ("EXECUTE STATEMENT SET BEGIN\nINSERT INTO a SELECT 1;\nCREATE VIEW v AS SELECT 1;\nEND;",
+     "job.sql:3: a statement set holds INSERT"),
+])
+def test_a_broken_statement_set_names_the_file_and_line(tmp_path, text, error):
+    with pytest.raises(ScriptError, match=error):
+        flink_sql.resolve([parse(text, tmp_path / "job.sql", dialect="flink")], {})
