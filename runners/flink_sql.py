@@ -24,11 +24,13 @@ This module holds no business rule: the rules are the .sql files.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import uuid
 import zipfile
@@ -258,12 +260,19 @@ def render(job: FlinkJob) -> str:
 def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         show_rows: int = 20) -> str | None:
     """Execute the job; return the Flink job id of the INSERTs, if any."""
-    from pyflink.table import EnvironmentSettings, TableEnvironment
-
     if job.settings.get("execution.target") == "remote":
         # PyFlink would run the Python workers in this process (loopback) unless told the job
         # goes to a cluster, whose TaskManagers start their own.
         os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
+    else:
+        # Creating the TableEnvironment starts the JVM, then imports the loopback workers'
+        # runtime (Apache Beam, about 2 s of Python); imported meanwhile, the two overlap.
+        threading.Thread(target=importlib.import_module, daemon=True,
+                         args=("pyflink.fn_execution.beam.beam_worker_pool_service",)).start()
+    from pyflink.java_gateway import get_gateway
+    from pyflink.table import EnvironmentSettings, TableEnvironment
+
+    get_gateway()  # the JVM, while the thread imports
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
     t_env = TableEnvironment.create(settings)
     table_config = t_env.get_config()
