@@ -1,9 +1,10 @@
 """ecommerce_user_behavior: the seed's e-commerce analysis, one task per SQL file, then checks.
 
 The tasks are built from sql/spark/ when the DAG is parsed: a new .sql file there becomes a task,
-placed after the files that create what it reads (runners/sqlscript.py finds the order, as the
-Spark runner does). Each task runs its file with `runners/spark_sql.py --no-upstream`: tables
-the file reads come from the lake, and the views it reads (files without an @output, such as
+placed after the files that create the tables it reads (sqlscript.model_graph, from each
+statement's table references: the graph `runners/spark_sql.py --list sql/spark` prints). Each
+task runs its file with `runners/spark_sql.py --no-upstream`: tables the file reads come from
+the lake, and the views it reads (files without an @output, such as
 clean_events) are recomputed in the same Spark session, as they cost nothing to define. Then
 common-sql checks run on the tables published to the warehouse.
 
@@ -60,26 +61,26 @@ def table_checks(table: str) -> dict:
     return {"row_count": {"check_statement": "count(*) > 0"}, **TABLE_CHECKS.get(table, {})}
 
 
-def batch_files() -> list[sqlscript.Script]:
-    return sqlscript.dependency_order([sqlscript.load(f) for f in sorted(BATCH_SQL.glob("*.sql"))])
+def batch_graph() -> list[sqlscript.Model]:
+    """The batch's files in run order, with their upstream files: `spark_sql.py --list`'s."""
+    return sqlscript.model_graph([sqlscript.load(f) for f in sorted(BATCH_SQL.glob("*.sql"))])
 
 
-def with_views_it_reads(script: sqlscript.Script, scripts: list[sqlscript.Script],
-                        needs: dict[Path, list[Path]]) -> list[str]:
+def with_views_it_reads(model: sqlscript.Model, graph: list[sqlscript.Model]) -> list[str]:
     """The file, after the view-only files (no @output) it reads, directly or through others."""
-    by_path = {s.path: s for s in scripts}
-    wanted, todo = [], list(needs[script.path])
+    by_path = {m.script.path: m for m in graph}
+    wanted, todo = [], list(model.upstream)
     while todo:
         path = todo.pop()
-        if path not in wanted and not by_path[path].outputs:
+        if path not in wanted and not by_path[path].script.outputs:
             wanted.append(path)
-            todo += needs[path]
-    order = [s.path for s in scripts]
-    return [str(p) for p in sorted(wanted, key=order.index)] + [str(script.path)]
+            todo += by_path[path].upstream
+    order = [m.script.path for m in graph]
+    return [str(p) for p in sorted(wanted, key=order.index)] + [str(model.script.path)]
 
 
-def published_tables(scripts: list[sqlscript.Script]) -> list[str]:
-    return [o.table for s in scripts for o in s.outputs if o.publish]
+def published_tables(graph: list[sqlscript.Model]) -> list[str]:
+    return [o.table for m in graph for o in m.script.outputs if o.publish]
 
 
 @dag(
@@ -118,18 +119,17 @@ def ecommerce_user_behavior():
         if done.returncode != 0:
             raise RuntimeError(f"{Path(files[-1]).name} failed:\n{done.stderr[-3000:]}")
 
-    scripts = batch_files()
-    needs = sqlscript.dependencies(scripts)
+    graph = batch_graph()
     tasks = {}
-    for script in scripts:
-        tasks[script.path] = run_sql_files.override(task_id=script.path.stem)(
-            with_views_it_reads(script, scripts, needs))
-        for upstream in needs[script.path]:
-            tasks[upstream] >> tasks[script.path]
+    for model in graph:
+        tasks[model.script.path] = run_sql_files.override(task_id=model.script.path.stem)(
+            with_views_it_reads(model, graph))
+        for upstream in model.upstream:
+            tasks[upstream] >> tasks[model.script.path]
 
     @task_group
     def warehouse_checks():
-        for table in published_tables(scripts):
+        for table in published_tables(graph):
             rows = SQLTableCheckOperator(
                 task_id=f"{table}_table", conn_id="warehouse", table=table,
                 checks=table_checks(table))
@@ -137,7 +137,8 @@ def ecommerce_user_behavior():
                 rows >> SQLColumnCheckOperator(task_id=f"{table}_columns", conn_id="warehouse",
                                                table=table, column_mapping=COLUMN_CHECKS[table])
 
-    leaves = [tasks[s.path] for s in scripts if not any(s.path in d for d in needs.values())]
+    leaves = [tasks[m.script.path] for m in graph
+              if not any(m.script.path in other.upstream for other in graph)]
     leaves >> warehouse_checks()
 
 

@@ -91,6 +91,16 @@ def collect_scripts(paths: Sequence[Path], upstream: bool) -> list[Script]:
     return sqlscript.dependency_order(list(chosen.values()))
 
 
+def format_graph(models: list[sqlscript.Model]) -> str:
+    """One line per file, in run order: the file, the tables it reads, the tables it writes."""
+    def shown(path: Path) -> str:
+        return str(path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path)
+
+    width = max((len(shown(m.script.path)) for m in models), default=0)
+    return "".join(f"{shown(m.script.path):<{width}}  reads {', '.join(m.reads) or '-'}  "
+                   f"writes {', '.join(m.writes) or '-'}\n" for m in models)
+
+
 def spark_conf(profile: Profile, master: str | None) -> dict[str, str]:
     conf = dict(SPARK_DEFAULTS)
     conf.update(profile.spark)
@@ -280,6 +290,8 @@ class SparkSqlRunner:
             if not eq:
                 raise ScriptError(script.path, directive.line, f"@step argument {pair!r}: "
                                   "write key=value")
+            if key in ("reads", "writes"):  # declarations for the graph, not arguments
+                continue
             kwargs[key] = sqlscript.substitute(raw, values, path=script.path, line=directive.line)
         try:
             function = getattr(importlib.import_module(module_name), function_name)
@@ -291,6 +303,11 @@ class SparkSqlRunner:
         except Exception as error:
             raise ScriptError(script.path, directive.line,
                               f"@step {target} failed: {_spark_message(error)}") from error
+        missing = sorted(name for name in sqlscript.step_tables(script.path, directive, "writes")
+                         if not self.spark.catalog.tableExists(name))
+        if missing:
+            raise ScriptError(script.path, directive.line,
+                              f"@step {target} did not create what it declares: {missing}")
 
     def _say(self, options: RunOptions, text: str) -> None:
         """Print, or keep for the end of the current file when files run side by side."""
@@ -335,6 +352,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="run up to N independent files at once (default 2)")
     parser.add_argument("--timings", action="store_true",
                         help="end with a TIMINGS line: JSON seconds per phase")
+    parser.add_argument("--list", action="store_true",
+                        help="print the files in run order with what each reads and writes; "
+                             "run nothing")
     args = parser.parse_args(argv)
 
     try:
@@ -343,6 +363,9 @@ def main(argv: list[str] | None = None) -> int:
                              upstream=not args.no_upstream, publish=not args.no_publish,
                              show_rows=args.show, parallel=args.parallel)
         scripts = collect_scripts([p for p in args.paths], options.upstream)
+        if args.list:
+            print(format_graph(sqlscript.model_graph(scripts)), end="")
+            return 0
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -7,8 +7,14 @@ runner must know without running it:
     -- @param name = default         a variable and its default
     -- @output table [partition_by=col] [publish]
                                      a view the runner writes to the lake (and the warehouse)
-    -- @step module.function key=value ...
-                                     a Python step, run at that point of the file
+    -- @step module.function [reads=a,b] [writes=c,d] key=value ...
+                                     a Python step, run at that point of the file; it declares
+                                     the views it reads and creates, which SQL cannot show
+
+What a file reads comes from its statements' table references, found by a real SQL parser
+(sqlglot, Spark's dialect), minus its CTEs and the views it creates itself; what it writes is
+what it creates. A column, alias or CTE named like another file's table is no reference. Other
+dialects (Flink's, which sqlglot does not know) still take every word as a possible name.
 
 Substitution knows where a `${name}` stands. Inside a quoted string the value is escaped as a
 string; inside backticks, as an identifier; anywhere else only a number or a plain identifier is
@@ -71,6 +77,7 @@ class Script:
     path: Path
     items: list[Statement | Directive]
     params: dict[str, str] = field(default_factory=dict)
+    dialect: str = "spark"
 
     @property
     def statements(self) -> list[Statement]:
@@ -81,18 +88,66 @@ class Script:
         return [parse_output(self.path, d) for d in self.items
                 if isinstance(d, Directive) and d.kind == "output"]
 
+    @property
+    def steps(self) -> list[Directive]:
+        return [d for d in self.items if isinstance(d, Directive) and d.kind == "step"]
+
     def creates(self) -> set[str]:
         names = {o.table.lower() for o in self.outputs}
         for statement in self.statements:
             names |= created_names(statement.text)
+        for step in self.steps:
+            names |= step_tables(self.path, step, "writes")
         return names
 
     def references(self) -> set[str]:
-        words: set[str] = set()
+        """The tables this file reads from other files (Spark); every word (other dialects)."""
+        if self.dialect != "spark":
+            words: set[str] = set()
+            for statement in self.statements:
+                code = strip_strings(strip_comments(statement.text))
+                words |= {w.lower() for w in WORD.findall(code)}
+            return words
+        read: set[str] = set()
         for statement in self.statements:
-            code = strip_strings(strip_comments(statement.text))
-            words |= {w.lower() for w in WORD.findall(code)}
-        return words
+            read |= table_references(self.path, statement)
+        for step in self.steps:
+            read |= step_tables(self.path, step, "reads")
+        return read - self.creates()
+
+
+def table_references(path: Path, statement: Statement) -> set[str]:
+    """The tables and views a Spark statement reads, lower-cased: every table reference but
+    the ones its CTEs define and the one it creates."""
+    import sqlglot
+    from sqlglot import exp
+
+    # A ${variable} stands where a value or a name may stand: an identifier parses in both.
+    code = VARIABLE.sub(lambda m: f"__variable_{m.group(1)}", statement.text)
+    try:
+        tree = sqlglot.parse_one(code, dialect="spark")
+    except sqlglot.errors.ParseError as error:
+        raise ScriptError(path, statement.line,
+                          f"statement {statement.number}: cannot read its table references: "
+                          f"{str(error).splitlines()[0]}") from error
+    local = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    if isinstance(tree, exp.Create):
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        local.add(target.name.lower())
+    return {table.name.lower() for table in tree.find_all(exp.Table)} - local
+
+
+def step_tables(path: Path, step: Directive, role: str) -> set[str]:
+    """The views a @step declares it `reads` or `writes` (reads=a,b writes=c)."""
+    names: set[str] = set()
+    for arg in step.args[1:]:
+        key, _, value = arg.partition("=")
+        if key == role:
+            found = [n for n in value.split(",") if n]
+            if not found or not all(WORD.fullmatch(n) for n in found):
+                raise ScriptError(path, step.line, f"@step {role}= needs view names, got {value!r}")
+            names |= {n.lower() for n in found}
+    return names
 
 
 def parse_output(path: Path, directive: Directive) -> Output:
@@ -179,7 +234,7 @@ def parse(text: str, path: Path | str = "<sql>", dialect: str = "spark") -> Scri
     if buf_has_code:
         number = sum(isinstance(it, Statement) for it in items) + 1
         items.append(Statement("".join(buf).strip(), start_line, number))
-    script = Script(path, items)
+    script = Script(path, items, dialect=dialect)
     for d in items:
         if isinstance(d, Directive) and d.kind == "param":
             name, default = _param(path, d)
@@ -331,6 +386,24 @@ def dependency_order(scripts: list[Script]) -> list[Script]:
     for script in sorted(scripts, key=lambda s: s.path.name):
         visit(script.path, [])
     return ordered
+
+
+@dataclass(frozen=True)
+class Model:
+    """A file in the graph: what it reads from other files, what it writes, and the files
+    (among those given) that write what it reads."""
+    script: Script
+    reads: tuple[str, ...]
+    writes: tuple[str, ...]
+    upstream: tuple[Path, ...]
+
+
+def model_graph(scripts: list[Script]) -> list[Model]:
+    """The files in run order, each with its reads, writes and upstream files. The runner's
+    --list, the batch DAG's tasks and edges, and the run order all come from here."""
+    needs = dependencies(scripts)
+    return [Model(s, tuple(sorted(s.references())), tuple(sorted(s.creates())),
+                  tuple(needs[s.path])) for s in dependency_order(scripts)]
 
 
 def upstream_of(target: Script, scripts: list[Script]) -> list[Script]:

@@ -122,6 +122,91 @@ def test_repository_files_form_the_expected_order():
                                     "segments"])
 
 
+def graph_of(folder: Path) -> dict[str, list[str]]:
+    """file stem -> the stems of the files it depends on."""
+    scripts = [sqlscript.load(p) for p in sorted(folder.glob("*.sql"))]
+    return {m.script.path.stem: [p.stem for p in m.upstream]
+            for m in sqlscript.model_graph(scripts)}
+
+
+@pytest.mark.parametrize("reader", [
+    "SELECT user_id, purchases FROM activity",                      # a column
+    "SELECT count(*) AS purchases FROM activity",                   # an alias
+    "SELECT a.user_id FROM activity AS purchases JOIN activity AS a ON true",  # a table alias
+    "WITH purchases AS (SELECT * FROM activity) SELECT * FROM purchases",       # a CTE
+    "SELECT * FROM (SELECT user_id FROM activity) AS purchases",    # a subquery
+    "SELECT 'purchases' AS word, `purchases` FROM activity",        # a string, a quoted column
+    "SELECT * FROM activity WHERE purchases > ${purchases}",        # a variable
+])
+def test_a_name_that_is_not_a_table_reference_makes_no_edge(tmp_path, reader):
+    write(tmp_path, "activity.sql", "CREATE TEMP VIEW activity AS SELECT 1 AS user_id")
+    write(tmp_path, "purchases.sql", "CREATE TEMP VIEW purchases AS SELECT 1 AS user_id")
+    write(tmp_path, "segments.sql", f"CREATE TEMP VIEW segments AS {reader}")
+    assert graph_of(tmp_path)["segments"] == ["activity"]
+
+
+@pytest.mark.parametrize("reader", [
+    "SELECT * FROM purchases",
+    "SELECT * FROM activity JOIN purchases USING (user_id)",
+    "SELECT * FROM activity WHERE user_id IN (SELECT user_id FROM purchases)",
+    "WITH recent AS (SELECT * FROM purchases) SELECT * FROM recent",
+    "SELECT * FROM activity UNION ALL SELECT * FROM `purchases`",
+])
+def test_a_table_reference_makes_an_edge(tmp_path, reader):
+    write(tmp_path, "activity.sql", "CREATE TEMP VIEW activity AS SELECT 1 AS user_id")
+    write(tmp_path, "purchases.sql", "CREATE TEMP VIEW purchases AS SELECT 1 AS user_id")
+    write(tmp_path, "segments.sql", f"CREATE TEMP VIEW segments AS {reader}")
+    assert "purchases" in graph_of(tmp_path)["segments"]
+
+
+def test_a_file_does_not_read_the_views_it_creates(tmp_path):
+    write(tmp_path, "a.sql", "CREATE TEMP VIEW step_one AS SELECT 1 AS x;\n"
+                             "CREATE TEMP VIEW step_two AS SELECT x FROM step_one")
+    write(tmp_path, "b.sql", "CREATE TEMP VIEW step_one AS SELECT 2 AS x")
+    (model,) = [m for m in sqlscript.model_graph([sqlscript.load(tmp_path / "a.sql")])]
+    assert model.reads == () and model.writes == ("step_one", "step_two")
+    assert graph_of(tmp_path)["a"] == []
+
+
+def test_a_step_declares_what_it_reads_and_writes(tmp_path):
+    write(tmp_path, "baskets.sql", "CREATE TEMP VIEW baskets AS SELECT 1 AS items")
+    write(tmp_path, "mine.sql", "-- @step udfs.fpgrowth.mine reads=baskets writes=itemsets,rules "
+                                "support=0.1\nCREATE TEMP VIEW top AS SELECT * FROM itemsets")
+    write(tmp_path, "report.sql", "SELECT * FROM rules")
+    assert graph_of(tmp_path) == {"baskets": [], "mine": ["baskets"], "report": ["mine"]}
+
+
+def test_sql_the_parser_cannot_read_names_the_file_and_line(tmp_path):
+    path = write(tmp_path, "broken.sql", "SELECT 1;\n\nCREATE TEMP VIEW v AS SELECT (1 FROM x")
+    with pytest.raises(ScriptError, match="broken.sql:3: statement 2: cannot read its table"):
+        sqlscript.load(path).references()
+
+
+def test_segments_depends_on_user_day_activity_only():
+    folder = Path(__file__).resolve().parent.parent / "sql" / "spark"
+    graph = graph_of(folder)
+    assert graph["segments"] == ["user_day_activity"]
+    assert graph == {
+        "clean_events": [], "user_day_activity": ["clean_events"],
+        "daily_stats": ["user_day_activity"], "purchases": ["clean_events"],
+        "purchase_baskets": ["purchases"], "fpgrowth": ["purchase_baskets"],
+        "popular_products": ["purchases"], "product_recommendations": ["fpgrowth"],
+        "quarantined_events": ["clean_events"], "segments": ["user_day_activity"]}
+
+
+def test_list_prints_each_file_with_what_it_reads_and_writes(capsys):
+    from runners import spark_sql
+
+    assert spark_sql.main(["--list", "sql/spark/segments.sql"]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert lines == [
+        ["sql/spark/clean_events.sql", "reads", "-", "writes", "classified_events,",
+         "clean_events,", "raw_events"],
+        ["sql/spark/user_day_activity.sql", "reads", "clean_events", "writes",
+         "user_day_activity"],
+        ["sql/spark/segments.sql", "reads", "user_day_activity", "writes", "user_segments"]]
+
+
 def test_runner_refuses_files_that_wait_on_each_other(tmp_path):
     from runners.spark_sql import RunOptions, SparkSqlRunner
 

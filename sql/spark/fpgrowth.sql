@@ -8,7 +8,8 @@
 -- Outputs: frequent_itemsets and association_rules (lake and warehouse).
 -- Parameters: min_support, min_confidence (the seed's 0.01 and 0.3).
 -- Step: udfs.fpgrowth.mine fits MLlib's FPGrowth on the view fpgrowth_baskets (column items)
---   and creates the views fpgrowth_itemsets and fpgrowth_rules.
+--   and creates the views fpgrowth_itemsets and fpgrowth_rules (its reads= and writes=, which
+--   the file's graph cannot see in SQL).
 -- @param min_support = 0.01
 -- @param min_confidence = 0.3
 -- @output frequent_itemsets publish
@@ -18,7 +19,7 @@ CREATE OR REPLACE TEMPORARY VIEW fpgrowth_baskets AS
 SELECT products AS items
 FROM purchase_baskets;
 
--- @step udfs.fpgrowth.mine baskets=fpgrowth_baskets support=${min_support} confidence=${min_confidence}
+-- @step udfs.fpgrowth.mine reads=fpgrowth_baskets writes=fpgrowth_itemsets,fpgrowth_rules baskets=fpgrowth_baskets support=${min_support} confidence=${min_confidence}
 
 CREATE OR REPLACE TEMPORARY VIEW frequent_itemsets AS
 WITH basket_count AS (

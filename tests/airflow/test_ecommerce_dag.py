@@ -15,7 +15,7 @@ FILE_EDGES = {
     ("clean_events", "purchases"), ("clean_events", "quarantined_events"),
     ("clean_events", "user_day_activity"), ("user_day_activity", "daily_stats"),
     ("user_day_activity", "segments"), ("purchases", "popular_products"),
-    ("purchases", "purchase_baskets"), ("purchases", "segments"),
+    ("purchases", "purchase_baskets"),
     ("purchase_baskets", "fpgrowth"), ("fpgrowth", "product_recommendations"),
 }
 PUBLISHED = ["association_rules", "frequent_itemsets", "popular_products",
