@@ -6,7 +6,8 @@ statement's table references: the graph `runners/spark_sql.py --list sql/spark` 
 task runs its file with `runners/spark_sql.py --no-upstream`: tables the file reads come from
 the lake, and the views it reads (files without an @output, such as
 clean_events) are recomputed in the same Spark session, as they cost nothing to define. Then
-common-sql checks run on the tables published to the warehouse.
+common-sql checks run on the tables published to the warehouse: every one has rows, and the
+checks its file declares (`-- @check`, runners/checks.py) hold, with the file's parameters.
 
 Connection: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked.
 Parameters: events_path (the clickstream), lake_path.
@@ -25,40 +26,28 @@ from airflow.providers.common.sql.operators.sql import (
 from airflow.sdk import Param, dag, task, task_group
 
 from runners import sqlscript
+from runners.checks import checks_of, column_mapping, table_statements
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 # The batch's SQL folder (another one only to try the DAG on other files).
 BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
 
-# Checks of the published tables beyond "it has rows" (which every table gets: a min check on
-# an empty table reads NULL and passes).
-COLUMN_CHECKS = {
-    "user_segments": {
-        "user_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
-        "total_spent": {"min": {"geq_to": 0}},
-        "views": {"min": {"geq_to": 0}},
-    },
-    "popular_products": {
-        "product_id": {"null_check": {"equal_to": 0}},
-        "rank": {"min": {"geq_to": 1}},
-    },
-    "product_recommendations": {
-        "confidence": {"min": {"greater_than": 0.5}, "max": {"leq_to": 1}},
-    },
-    "frequent_itemsets": {"support": {"min": {"geq_to": 0.01}, "max": {"leq_to": 1}}},
-    "association_rules": {"confidence": {"min": {"geq_to": 0.3}, "max": {"leq_to": 1}}},
-}
-TABLE_CHECKS = {
-    "user_segments": {"known_segment": {
-        "check_statement": "count(*) = count(CASE WHEN segment IN "
-                           "('premium', 'regular', 'casual') THEN 1 END)"}},
-}
 
 
-def table_checks(table: str) -> dict:
-    """The whole-table checks of a published table: it has rows, and its own TABLE_CHECKS."""
-    return {"row_count": {"check_statement": "count(*) > 0"}, **TABLE_CHECKS.get(table, {})}
+def published_checks(graph: list[sqlscript.Model]) -> dict[str, tuple[dict, dict]]:
+    """For each published table: the SQLTableCheckOperator checks (it has rows, and its file's
+    row conditions) and the SQLColumnCheckOperator column_mapping, from the @check lines of
+    the file that creates it, with the file's parameters (runners/checks.py)."""
+    found = {}
+    for model in graph:
+        checks = checks_of(model.script)
+        for output in (o for o in model.script.outputs if o.publish):
+            mine = [c for c in checks if c.table.lower() == output.table.lower()]
+            statements = {"row_count": {"check_statement": "count(*) > 0"},
+                          **table_statements(mine, model.script.params)}
+            found[output.table] = (statements, column_mapping(mine))
+    return found
 
 
 def batch_graph() -> list[sqlscript.Model]:
@@ -77,10 +66,6 @@ def with_views_it_reads(model: sqlscript.Model, graph: list[sqlscript.Model]) ->
             todo += by_path[path].upstream
     order = [m.script.path for m in graph]
     return [str(p) for p in sorted(wanted, key=order.index)] + [str(model.script.path)]
-
-
-def published_tables(graph: list[sqlscript.Model]) -> list[str]:
-    return [o.table for m in graph for o in m.script.outputs if o.publish]
 
 
 @dag(
@@ -129,13 +114,12 @@ def ecommerce_user_behavior():
 
     @task_group
     def warehouse_checks():
-        for table in published_tables(graph):
+        for table, (statements, columns) in published_checks(graph).items():
             rows = SQLTableCheckOperator(
-                task_id=f"{table}_table", conn_id="warehouse", table=table,
-                checks=table_checks(table))
-            if table in COLUMN_CHECKS:
+                task_id=f"{table}_table", conn_id="warehouse", table=table, checks=statements)
+            if columns:
                 rows >> SQLColumnCheckOperator(task_id=f"{table}_columns", conn_id="warehouse",
-                                               table=table, column_mapping=COLUMN_CHECKS[table])
+                                               table=table, column_mapping=columns)
 
     leaves = [tasks[m.script.path] for m in graph
               if not any(m.script.path in other.upstream for other in graph)]

@@ -62,6 +62,7 @@ class RunOptions:
     show_rows: int = 20
     echo: bool = True
     parallel: int = 2  # files run side by side when they do not depend on each other
+    check: bool = False  # run each file's @check declarations after it
 
 
 @dataclass
@@ -241,6 +242,24 @@ class SparkSqlRunner:
                 self._run_step(script, item, values, options)
         for output in pending.values():
             self._write_output(script, output, lake, options, result)
+        if options.check:
+            self._run_checks(script, values, options)
+
+    def _run_checks(self, script: Script, values: dict[str, str], options: RunOptions) -> None:
+        """The file's @check declarations on what it wrote; the first that fails stops the run."""
+        from runners.checks import checks_of
+
+        for check in checks_of(script):
+            try:
+                failures = self.spark.sql(check.failures_sql(values))
+                count = 0 if options.dry_run else failures.collect()[0][0]
+            except Exception as error:
+                raise ScriptError(script.path, check.line, f"@check {check.describe()}: "
+                                  f"{_spark_message(error)}") from error
+            if count:
+                raise ScriptError(script.path, check.line,
+                                  f"@check {check.describe()} failed: {count} row(s) break it")
+            self._say(options, f"   check {check.describe()}: ok")
 
     def _write_output(self, script: Script, output, lake, options: RunOptions,
                       result: RunResult) -> None:
@@ -352,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run up to N independent files at once (default 2)")
     parser.add_argument("--timings", action="store_true",
                         help="end with a TIMINGS line: JSON seconds per phase")
+    parser.add_argument("--check", action="store_true",
+                        help="run each file's @check declarations after it; stop at a failure")
     parser.add_argument("--list", action="store_true",
                         help="print the files in run order with what each reads and writes; "
                              "run nothing")
@@ -361,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         profile = load_profile(args.profile)
         options = RunOptions(variables=parse_assignments(args.var), dry_run=args.dry_run,
                              upstream=not args.no_upstream, publish=not args.no_publish,
-                             show_rows=args.show, parallel=args.parallel)
+                             show_rows=args.show, parallel=args.parallel, check=args.check)
         scripts = collect_scripts([p for p in args.paths], options.upstream)
         if args.list:
             print(format_graph(sqlscript.model_graph(scripts)), end="")

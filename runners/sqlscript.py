@@ -7,6 +7,8 @@ runner must know without running it:
     -- @param name = default         a variable and its default
     -- @output table [partition_by=col] [publish]
                                      a view the runner writes to the lake (and the warehouse)
+    -- @check table[.column] kind [argument]
+                                     a data check of an output (runners/checks.py)
     -- @step module.function [reads=a,b] [writes=c,d] key=value ...
                                      a Python step, run at that point of the file; it declares
                                      the views it reads and creates, which SQL cannot show
@@ -260,10 +262,12 @@ def _end_of_quoted(text: str, start: int, quote: str, backslash: bool) -> int:
 
 def _directive(path: Path, text: str, line: int) -> Directive:
     kind, _, rest = text[1:].partition(" ")
-    if kind not in ("param", "output", "step"):
+    if kind not in ("param", "output", "step", "check"):
         raise ScriptError(path, line, f"unknown directive @{kind}")
     if kind == "param":
         return Directive(kind, (rest.strip(),), line)
+    if kind == "check":  # target, kind, then the rest of the line as it is (an expression)
+        return Directive(kind, tuple(rest.strip().split(None, 2)), line)
     return Directive(kind, tuple(rest.split()), line)
 
 

@@ -9,6 +9,8 @@
 --   rows when products tie at the cut; a product bought twice in a session counts twice.
 -- @param top_n = 10
 -- @output popular_products publish
+-- @check popular_products.product_id not_null
+-- @check popular_products expression rank >= 1 AND rank <= ${top_n}
 
 CREATE OR REPLACE TEMPORARY VIEW popular_products AS
 WITH product_purchases AS (

@@ -13,6 +13,10 @@
 -- @param premium_above = 1000
 -- @param regular_above = 500
 -- @output user_segments publish
+-- @check user_segments.user_id not_null
+-- @check user_segments.user_id unique
+-- @check user_segments.segment accepted_values premium,regular,casual
+-- @check user_segments expression total_spent >= 0 AND views >= 0
 
 CREATE OR REPLACE TEMPORARY VIEW user_segments AS
 WITH user_activity AS (

@@ -1,0 +1,92 @@
+"""@check declarations (runners/checks.py): parsed beside the model, run by the Spark runner."""
+
+from __future__ import annotations
+
+import pytest
+
+from runners import sqlscript
+from runners.checks import checks_of, column_mapping, table_statements
+from runners.spark_sql import RunOptions, SparkSqlRunner
+from runners.sqlscript import ScriptError
+
+MODEL = """-- @param min_score = 0.5
+-- @check scores.user_id not_null
+-- @check scores.user_id unique
+-- @check scores.band accepted_values high,low
+-- @check scores expression score > ${min_score} AND score <= 1
+CREATE OR REPLACE TEMPORARY VIEW scores AS
+SELECT * FROM given_scores WHERE score > ${min_score};
+"""
+
+
+def test_checks_are_read_from_the_file():
+    checks = checks_of(sqlscript.parse(MODEL, "scores.sql"))
+    assert [(c.line, c.table, c.column, c.kind, c.argument) for c in checks] == [
+        (2, "scores", "user_id", "not_null", ""), (3, "scores", "user_id", "unique", ""),
+        (4, "scores", "band", "accepted_values", "high,low"),
+        (5, "scores", None, "expression", "score > ${min_score} AND score <= 1")]
+    assert column_mapping(checks) == {"user_id": {"null_check": {"equal_to": 0},
+                                                  "unique_check": {"equal_to": 0}}}
+    assert table_statements(checks, {"min_score": "0.4"}) == {
+        "band_accepted_values": {"check_statement":
+                                 "count(*) = count(CASE WHEN band IN ('high', 'low') THEN 1 END)"},
+        "score_gt_min_score_and_score_le_1": {"check_statement":
+                                              "count(*) = count(CASE WHEN (score > 0.4 AND "
+                                              "score <= 1) THEN 1 END)"}}
+
+
+@pytest.mark.parametrize(("line", "error"), [
+    ("-- @check scores.user_id positive", "KIND one of not_null"),
+    ("-- @check others.user_id not_null", "this file does not create others"),
+    ("-- @check scores.score expression score > 0", "an expression checks a table"),
+    ("-- @check scores not_null", "an expression checks a table, the others a column"),
+    ("-- @check scores.band accepted_values", "needs an argument"),
+    ("-- @check scores.user_id unique extra", "takes no argument"),
+])
+def test_a_wrong_check_names_the_file_and_line(line, error):
+    with pytest.raises(ScriptError, match=f"scores.sql:1: .*{error}"):
+        checks_of(sqlscript.parse(line + "\nCREATE TEMP VIEW scores AS SELECT 1 AS x;",
+                                  "scores.sql"))
+
+
+@pytest.fixture
+def given_scores(spark):
+    def given(rows: list[tuple]):
+        spark.createDataFrame(rows, "user_id STRING, band STRING, score DOUBLE") \
+            .createOrReplaceTempView("given_scores")
+    return given
+
+
+def run_checked(spark, tmp_path, variables=None):
+    path = tmp_path / "scores.sql"
+    path.write_text(MODEL)
+    options = RunOptions(variables={"lake_path": str(tmp_path / "lake"), **(variables or {})},
+                         upstream=False, publish=False, echo=False, check=True)
+    SparkSqlRunner(spark).run([sqlscript.load(path)], options)
+
+
+VALID = [("u1", "high", 0.9), ("u2", "low", 0.51), ("u3", "low", 1.0)]
+
+
+def test_checks_pass_on_valid_rows(spark, tmp_path, given_scores):
+    given_scores(VALID)
+    run_checked(spark, tmp_path)
+
+
+@pytest.mark.parametrize(("extra", "line", "count"), [
+    (("u1", "high", 0.8), 3, 1),        # a repeated user_id
+    ((None, "high", 0.8), 2, 1),        # a NULL user_id
+    (("u4", "medium", 0.8), 4, 1),      # a band not accepted
+    (("u4", None, 0.8), 4, 1),          # a NULL band
+    (("u4", "low", 1.01), 5, 1),        # above 1
+])
+def test_a_failing_check_stops_the_run_and_names_its_line(spark, tmp_path, given_scores, extra,
+                                                          line, count):
+    given_scores([*VALID, extra])
+    with pytest.raises(ScriptError, match=f"scores.sql:{line}: @check .* failed: {count} row"):
+        run_checked(spark, tmp_path)
+
+
+def test_a_check_follows_the_parameter_the_run_used(spark, tmp_path, given_scores):
+    given_scores([*VALID, ("u4", "low", 0.45)])
+    run_checked(spark, tmp_path, {"min_score": "0.4"})  # the rule and its check move together
