@@ -46,7 +46,7 @@ def published_checks(graph: list[sqlscript.Model]) -> dict[str, tuple[dict, dict
             mine = [c for c in checks if c.table.lower() == output.table.lower()]
             statements = {"row_count": {"check_statement": "count(*) > 0"},
                           **table_statements(mine, model.script.params)}
-            found[output.table] = (statements, column_mapping(mine))
+            found[output.table] = (statements, column_mapping(mine, model.script.params))
     return found
 
 

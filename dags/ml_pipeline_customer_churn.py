@@ -30,49 +30,19 @@ from airflow.providers.common.sql.operators.sql import (
 )
 from airflow.sdk import Param, TriggerRule, dag, task, task_group, teardown
 
+from runners import sqlscript
+from runners.checks import column_mapping, table_statements
+from runners.churn_sources import DECLARATION, raw_sources
 from runners.warehouse import sql_string
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
-SOURCES = ("customer_data", "transactions", "support_tickets", "product_usage")
 MODEL_NAME = "churn_prediction"
 LAKE_SQL = "{{ params.lake_sql_conn_id }}"
 
-# Raw-data checks, per source: the columns' null, uniqueness and range checks (SQLColumnCheck)
-# and whole-table statements (SQLTableCheck). Every source must have rows: a min or max check
-# on an empty table reads NULL and passes, so row_count guards the others.
-MAX_NULL_RATE = 0.10  # the seed's threshold
-COLUMN_CHECKS = {
-    "customer_data": {
-        "customer_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
-        "age": {"min": {"geq_to": 18}, "max": {"leq_to": 120}},
-        "monthly_fee": {"min": {"geq_to": 0}},
-    },
-    "transactions": {
-        "transaction_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
-        "amount": {"min": {"geq_to": 0}},
-    },
-    "support_tickets": {
-        "ticket_id": {"null_check": {"equal_to": 0}, "unique_check": {"equal_to": 0}},
-        "satisfaction": {"min": {"geq_to": 1}, "max": {"leq_to": 5}},
-    },
-    "product_usage": {
-        "sessions": {"min": {"geq_to": 0}},
-        "minutes_used": {"min": {"geq_to": 0}},
-    },
-}
-# Columns whose null rate may not pass MAX_NULL_RATE (satisfaction is optional: not every
-# ticket gets a rating).
-REQUIRED_COLUMNS = {
-    "customer_data": ["customer_id", "signup_date", "plan", "monthly_fee", "churned"],
-    "transactions": ["transaction_id", "customer_id", "amount", "status", "paid_at"],
-    "support_tickets": ["ticket_id", "customer_id", "opened_at", "priority"],
-    "product_usage": ["customer_id", "usage_date", "sessions", "minutes_used"],
-}
-TABLE_CHECKS = {
-    "transactions": {"known_status": {
-        "check_statement": "count_if(status NOT IN ('succeeded', 'failed')) = 0"}},
-}
+# The raw sources and their checks, as sql/spark/churn/churn_sources.sql declares them.
+RAW_SOURCES = raw_sources()
+SOURCES = tuple(RAW_SOURCES)
 
 
 def raw_table(source: str) -> str:
@@ -80,12 +50,16 @@ def raw_table(source: str) -> str:
     return f"read_parquet('{{{{ params.lake_path }}}}/raw/{source}/{{{{ ds }}}}/*.parquet')"
 
 
-def table_checks(source: str) -> dict:
-    nulls = " AND ".join(f"count_if({column} IS NULL) <= {MAX_NULL_RATE} * count(*)"
-                         for column in REQUIRED_COLUMNS[source])
-    return {"row_count": {"check_statement": "count(*) > 0"},
-            "null_rate": {"check_statement": nulls},
-            **TABLE_CHECKS.get(source, {})}
+def raw_checks(source: str) -> tuple[dict, dict]:
+    """The SQLTableCheckOperator checks (rows > 0, and the source's row and null-rate checks)
+    and the SQLColumnCheckOperator column_mapping of a source, from its @check lines. Every
+    source must have rows: a min or max check on an empty table reads NULL and passes, so
+    row_count guards the others."""
+    declared = RAW_SOURCES[source]
+    params = sqlscript.load(DECLARATION).params
+    checks = list(declared.checks)
+    return ({"row_count": {"check_statement": "count(*) > 0"},
+             **table_statements(checks, params)}, column_mapping(checks, params))
 
 
 @dag(
@@ -150,11 +124,11 @@ def ml_pipeline_customer_churn():
     @task_group
     def data_quality_checks():
         for source in SOURCES:
+            statements, mapping = raw_checks(source)
             rows = SQLTableCheckOperator(task_id=f"{source}_table", conn_id=LAKE_SQL,
-                                         table=raw_table(source), checks=table_checks(source))
+                                         table=raw_table(source), checks=statements)
             columns = SQLColumnCheckOperator(task_id=f"{source}_columns", conn_id=LAKE_SQL,
-                                             table=raw_table(source),
-                                             column_mapping=COLUMN_CHECKS[source])
+                                             table=raw_table(source), column_mapping=mapping)
             rows >> columns
 
     @task

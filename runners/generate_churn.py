@@ -31,7 +31,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-SOURCES = ("customer_data", "transactions", "support_tickets", "product_usage")
+if __package__ in (None, ""):  # run as a script: make `runners` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from runners.churn_sources import raw_sources  # noqa: E402
+
 PLANS = np.array(["basic", "standard", "premium"])
 PLAN_FEES = np.array([9.99, 19.99, 39.99])
 REGIONS = np.array(["north", "south", "east", "west"])
@@ -64,12 +68,25 @@ def generate(lake: Path, date: dt.date, customers: int, seed: int = 7,
         "support_tickets": _tickets(rng, ids, midnight, engagement),
         "product_usage": _usage(rng, ids, date, engagement),
     }
+    declared = raw_sources()
+    if set(tables) != set(declared):
+        raise ValueError(f"sources {sorted(tables)} are not the declared {sorted(declared)}")
     for source, table in tables.items():
+        table = conform(table, declared[source].schema, source)
+        tables[source] = table
         folder = source_folder(lake, source, date)
         shutil.rmtree(folder, ignore_errors=True)  # a re-run replaces, never appends
         folder.mkdir(parents=True)
         pq.write_table(table, folder / "part-00000.parquet")
     return {source: table.num_rows for source, table in tables.items()}
+
+
+def conform(table: pa.Table, schema: pa.Schema, source: str) -> pa.Table:
+    """The table with the declared columns, in their order and types (churn_sources.sql)."""
+    if set(table.column_names) != set(schema.names):
+        raise ValueError(f"{source}: generated {sorted(table.column_names)}, declared "
+                         f"{sorted(schema.names)} (sql/spark/churn/churn_sources.sql)")
+    return table.select(schema.names).cast(schema)
 
 
 def _customers(rng, ids, date, tenure_days, plan, churned) -> pa.Table:

@@ -14,8 +14,8 @@
 -- @param min_confidence = 0.3
 -- @output frequent_itemsets publish
 -- @output association_rules publish
--- @check frequent_itemsets expression support >= ${min_support} AND support <= 1
--- @check association_rules expression confidence >= ${min_confidence} AND confidence <= 1
+-- @check frequent_itemsets.support accepted_range ${min_support}..1
+-- @check association_rules.confidence accepted_range ${min_confidence}..1
 
 CREATE OR REPLACE TEMPORARY VIEW fpgrowth_baskets AS
 SELECT products AS items

@@ -7,7 +7,8 @@
 -- Parameters: min_confidence (the seed's 0.5; strictly greater than).
 -- @param min_confidence = 0.5
 -- @output product_recommendations publish
--- @check product_recommendations expression confidence > ${min_confidence} AND confidence <= 1
+-- @check product_recommendations expression confidence > ${min_confidence}
+-- @check product_recommendations.confidence accepted_range ..1
 
 CREATE OR REPLACE TEMPORARY VIEW product_recommendations AS
 SELECT

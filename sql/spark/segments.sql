@@ -15,8 +15,10 @@
 -- @output user_segments publish
 -- @check user_segments.user_id not_null
 -- @check user_segments.user_id unique
+-- @check user_segments.segment not_null
 -- @check user_segments.segment accepted_values premium,regular,casual
--- @check user_segments expression total_spent >= 0 AND views >= 0
+-- @check user_segments.total_spent accepted_range 0..
+-- @check user_segments.views accepted_range 0..
 
 CREATE OR REPLACE TEMPORARY VIEW user_segments AS
 WITH user_activity AS (

@@ -7,8 +7,40 @@
 --   match fails here, naming the column.
 -- Outputs: the four views, nothing written.
 -- Parameters: lake_path; snapshot_date, the day the snapshot describes (YYYY-MM-DD, the DAG
---   run's logical date).
+--   run's logical date); max_null_rate, the share of NULLs a required column may hold (the
+--   seed's 10%).
+-- Checks: the @check lines below, on the raw files. The churn DAG runs them on the day's Parquet
+--   before anything reads it; runners/generate_churn.py writes these columns and types.
 -- @param snapshot_date = 2026-01-01
+-- @param max_null_rate = 0.10
+-- @check raw_customers.customer_id not_null
+-- @check raw_customers.customer_id unique
+-- @check raw_customers.age accepted_range 18..120
+-- @check raw_customers.monthly_fee accepted_range 0..
+-- @check raw_customers.signup_date null_rate_at_most ${max_null_rate}
+-- @check raw_customers.plan null_rate_at_most ${max_null_rate}
+-- @check raw_customers.monthly_fee null_rate_at_most ${max_null_rate}
+-- @check raw_customers.churned null_rate_at_most ${max_null_rate}
+-- @check raw_payments.transaction_id not_null
+-- @check raw_payments.transaction_id unique
+-- @check raw_payments.amount accepted_range 0..
+-- @check raw_payments.status accepted_values succeeded,failed
+-- @check raw_payments.customer_id null_rate_at_most ${max_null_rate}
+-- @check raw_payments.amount null_rate_at_most ${max_null_rate}
+-- @check raw_payments.status null_rate_at_most ${max_null_rate}
+-- @check raw_payments.paid_at null_rate_at_most ${max_null_rate}
+-- @check raw_support_tickets.ticket_id not_null
+-- @check raw_support_tickets.ticket_id unique
+-- @check raw_support_tickets.satisfaction accepted_range 1..5
+-- @check raw_support_tickets.customer_id null_rate_at_most ${max_null_rate}
+-- @check raw_support_tickets.opened_at null_rate_at_most ${max_null_rate}
+-- @check raw_support_tickets.priority null_rate_at_most ${max_null_rate}
+-- @check raw_product_usage.sessions accepted_range 0..
+-- @check raw_product_usage.minutes_used accepted_range 0..
+-- @check raw_product_usage.customer_id null_rate_at_most ${max_null_rate}
+-- @check raw_product_usage.usage_date null_rate_at_most ${max_null_rate}
+-- @check raw_product_usage.sessions null_rate_at_most ${max_null_rate}
+-- @check raw_product_usage.minutes_used null_rate_at_most ${max_null_rate}
 
 CREATE OR REPLACE TEMPORARY VIEW raw_customers (
     customer_id STRING,
