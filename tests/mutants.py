@@ -38,6 +38,9 @@ from runners import sqlscript  # noqa: E402
 # Each SQL file's fast tests: the hand-written unit tests that run it on the real engine.
 FAST_TESTS = {
     "sql/flink/": ["tests/flink/test_detectors.py"],
+    # The raw sources' parameters (max_null_rate) set the churn DAG's raw-data checks.
+    "sql/spark/churn/churn_sources.sql": ["tests/spark/test_churn_features.py",
+                                          "tests/airflow/test_data_checks.py"],
     "sql/spark/churn/": ["tests/spark/test_churn_features.py"],
     "sql/spark/clean_events.sql": ["tests/spark/test_clean_events.py"],
     "sql/spark/fpgrowth.sql": ["tests/spark/test_fpgrowth.py"],
