@@ -91,9 +91,11 @@ def ecommerce_user_behavior():
         import subprocess
         import sys
 
-        from runners.airflow_local import runner_warehouse_url
+        from airflow.sdk import Connection
 
-        warehouse_url, secrets = runner_warehouse_url("warehouse")
+        from runners.warehouse import url_of_connection
+
+        warehouse_url, secrets = url_of_connection(Connection.get("warehouse"))
         command = [sys.executable, str(REPO / "runners" / "spark_sql.py"), *files,
                    "--no-upstream", "--show", "0", "--var", f"events_path={params['events_path']}",
                    "--var", f"lake_path={params['lake_path']}",

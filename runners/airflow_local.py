@@ -34,31 +34,9 @@ DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 
 def warehouse_connection(url: str) -> dict:
     """An Airflow connection (as JSON fields) for a warehouse URL: duckdb:FILE or postgresql://."""
-    from runners.warehouse import parse_url
+    from runners.warehouse import connection_fields
 
-    target = parse_url(url)
-    if isinstance(target, str):
-        return {"conn_type": "duckdb", "host": str((REPO / target).resolve())}
-    # The password, if any, stays in the environment (PGPASSWORD), never in a file.
-    return {"conn_type": "postgres", "host": target.host, "port": target.port,
-            "login": target.user or os.environ.get("PGUSER", ""), "schema": target.database,
-            "password": os.environ.get("PGPASSWORD", "")}
-
-
-def runner_warehouse_url(conn_id: str) -> tuple[str, dict[str, str]]:
-    """The Spark runner's warehouse URL for an Airflow connection, and the environment that
-    carries its password (PGPASSWORD, never a command line)."""
-    from airflow.sdk import Connection
-
-    connection = Connection.get(conn_id)
-    if connection.conn_type == "duckdb":
-        return f"duckdb:{connection.host}", {}
-    if connection.conn_type == "postgres":
-        login = f"{connection.login}@" if connection.login else ""
-        url = f"postgresql://{login}{connection.host}:{connection.port or 5432}/{connection.schema}"
-        return url, {"PGPASSWORD": connection.password} if connection.password else {}
-    raise ValueError(f"connection {conn_id!r} is {connection.conn_type!r}: "
-                     "the warehouse is duckdb or postgres")
+    return connection_fields(url, REPO)
 
 
 def profile_environment(profile: str) -> dict[str, str]:

@@ -162,7 +162,7 @@ def _usage(rng, ids, date, engagement) -> pa.Table:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lake", type=Path, default=Path("data/lake"))
+    parser.add_argument("--lake", type=Path, help="default: the local profile's lake_path")
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1),
                         help="the snapshot day (YYYY-MM-DD), the DAG run's logical date")
     parser.add_argument("--customers", type=int, default=5_000)
@@ -172,6 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.customers < 10:
         parser.error("--customers must be at least 10")
+    if args.lake is None:
+        from runners.profiles import load_profile
+
+        args.lake = Path(load_profile("local").vars["lake_path"])
     counts = generate(args.lake, args.date, args.customers, args.seed, signal=not args.no_signal)
     print(", ".join(f"{source}: {n:,} rows" for source, n in counts.items()),
           f"under {args.lake / 'raw'} for {args.date}")

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from runners import charts, sqlscript  # noqa: E402
-from runners.profiles import load_profile, parse_assignments  # noqa: E402
+from runners.profiles import load_profile, parse_assignments, value_of  # noqa: E402
 
 REPORT_SQL = REPO / "sql" / "report"
 Rows = list[dict]
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
                  if not getattr(value, "env_name", None)}
     variables.update(parse_assignments(args.var))
     page, problems = build(variables)
-    reports = absolute_paths({"reports_path": variables.get("reports_path", "data/reports")})
+    reports = absolute_paths({"reports_path": value_of(variables, "reports_path")})
     out = args.out or Path(reports["reports_path"]) / "platform_report.html"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(page, encoding="utf-8")

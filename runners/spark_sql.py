@@ -215,12 +215,10 @@ class SparkSqlRunner:
             self._local.buffer = None
 
     def _lake_root(self, scripts: list[Script], base: dict[str, str]) -> str:
-        if "lake_path" in base:
-            return value_of(base, "lake_path")
-        for script in scripts:
-            if "lake_path" in script.params:
-                return script.params["lake_path"]
-        return "data/lake"
+        """The profile's lake_path (or --var's): the one place it is defined."""
+        if "lake_path" not in base:
+            raise ProfileError("no lake_path: the profile defines it (or --var lake_path=...)")
+        return value_of(base, "lake_path")
 
     def _register_lake_tables(self, lake) -> None:
         for table in lake.tables():

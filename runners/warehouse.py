@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -57,6 +58,31 @@ def parse_url(url: str) -> str | PostgresTarget:
         return PostgresTarget(parsed.hostname, parsed.port or 5432, parsed.path.strip("/"),
                               unquote(parsed.username) if parsed.username else None)
     raise WarehouseError(f"unknown warehouse URL {url!r}: use duckdb:FILE or postgresql://HOST/DB")
+
+
+def connection_fields(url: str, base: Path | None = None) -> dict:
+    """The Airflow connection (its JSON fields) of a warehouse URL; a relative DuckDB file is
+    taken from `base` (the checkout). The password, if any, comes from PGPASSWORD, never from a
+    file."""
+    target = parse_url(url)
+    if isinstance(target, str):
+        return {"conn_type": "duckdb", "host": str(((base or Path.cwd()) / target).resolve())}
+    return {"conn_type": "postgres", "host": target.host, "port": target.port,
+            "login": target.user or os.environ.get("PGUSER", ""), "schema": target.database,
+            "password": os.environ.get("PGPASSWORD", "")}
+
+
+def url_of_connection(connection) -> tuple[str, dict[str, str]]:
+    """The warehouse URL of an Airflow connection, and the environment that carries its
+    password (PGPASSWORD: never on a command line). The inverse of connection_fields."""
+    if connection.conn_type == "duckdb":
+        return f"duckdb:{connection.host}", {}
+    if connection.conn_type == "postgres":
+        login = f"{connection.login}@" if connection.login else ""
+        url = f"postgresql://{login}{connection.host}:{connection.port or 5432}/{connection.schema}"
+        return url, {"PGPASSWORD": connection.password} if connection.password else {}
+    raise WarehouseError(f"connection {connection.conn_id!r} is {connection.conn_type!r}: "
+                         "the warehouse is duckdb or postgres")
 
 
 def publish(spark, lake, tables: Sequence[str], url: str) -> None:

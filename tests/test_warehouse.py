@@ -91,3 +91,24 @@ def test_postgres_publish_is_all_or_nothing(spark, lake, postgres_url):
 def test_bad_urls_are_named(url, message):
     with pytest.raises(WarehouseError, match=message):
         parse_url(url)
+
+
+def test_a_warehouse_url_and_its_airflow_connection_convert_both_ways(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from runners.warehouse import connection_fields, url_of_connection
+
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    fields = connection_fields("postgresql://analyst@db.internal:5433/warehouse")
+    assert fields == {"conn_type": "postgres", "host": "db.internal", "port": 5433,
+                      "login": "analyst", "schema": "warehouse",
+                      "password": "from-the-environment"}
+    url, env = url_of_connection(SimpleNamespace(conn_id="warehouse", **fields))
+    assert url == "postgresql://analyst@db.internal:5433/warehouse"
+    assert env == {"PGPASSWORD": "from-the-environment"}  # never in the URL
+    fields = connection_fields("duckdb:data/warehouse.duckdb", tmp_path)
+    assert fields == {"conn_type": "duckdb", "host": str(tmp_path / "data/warehouse.duckdb")}
+    assert url_of_connection(SimpleNamespace(conn_id="w", **fields)) == (
+        f"duckdb:{tmp_path}/data/warehouse.duckdb", {})
+    with pytest.raises(WarehouseError, match="'w' is 'mysql'"):
+        url_of_connection(SimpleNamespace(conn_id="w", conn_type="mysql"))

@@ -5,9 +5,8 @@
 -- Inputs: ${lake_path}/user_segments (Parquet, from sql/spark/segments.sql).
 -- Outputs: one row per segment present: segment, user_count, share_pct, total_spent; ordered
 --   premium, regular, casual (any other value last, by name).
--- Parameters: lake_path.
+-- Parameters: lake_path (from the profile).
 -- Runs in DuckDB (runners/report.py).
--- @param lake_path = data/lake
 
 WITH segmented_users AS (
     SELECT

@@ -6,9 +6,8 @@
 -- Inputs: ${lake_path}/association_rules (Parquet, from sql/spark/fpgrowth.sql).
 -- Outputs: if_bought, then_buys, confidence (3 decimals), lift (2 decimals), support
 --   (4 decimals); strongest first.
--- Parameters: lake_path, top_n.
+-- Parameters: lake_path (from the profile), top_n.
 -- Runs in DuckDB (runners/report.py).
--- @param lake_path = data/lake
 -- @param top_n = 10
 
 WITH readable_rules AS (

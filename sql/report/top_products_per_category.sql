@@ -6,9 +6,8 @@
 -- Inputs: ${lake_path}/popular_products (Parquet, from sql/spark/popular_products.sql).
 -- Outputs: one row per (category, product_id): category, product_id, purchase_count,
 --   avg_price, rank; ordered by category, rank, product_id.
--- Parameters: lake_path, top_n.
+-- Parameters: lake_path (from the profile), top_n.
 -- Runs in DuckDB (runners/report.py).
--- @param lake_path = data/lake
 -- @param top_n = 5
 
 SELECT
