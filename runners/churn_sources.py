@@ -12,16 +12,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-
 from runners import sqlscript
 from runners.checks import Check, checks_of
 
 DECLARATION = Path(__file__).resolve().parent.parent / "sql" / "spark" / "churn" / \
     "churn_sources.sql"
-ARROW_TYPES = {"STRING": pa.string(), "DATE": pa.date32(), "DOUBLE": pa.float64(),
-               "INT": pa.int32(), "BIGINT": pa.int64(), "BOOLEAN": pa.bool_(),
-               "TIMESTAMP": pa.timestamp("us", tz="UTC")}
+ARROW_TYPES = {"STRING": "string", "DATE": "date32", "DOUBLE": "float64", "INT": "int32",
+               "BIGINT": "int64", "BOOLEAN": "bool_", "TIMESTAMP": "timestamp"}
 FOLDER = re.compile(r"/raw/([a-z_]+)/")
 
 
@@ -29,8 +26,19 @@ FOLDER = re.compile(r"/raw/([a-z_]+)/")
 class RawSource:
     name: str  # its folder: raw/<name>/<date>/
     view: str
-    schema: pa.Schema
+    columns: tuple[tuple[str, str], ...]  # (name, SQL type), in order
     checks: tuple[Check, ...]
+
+    @property
+    def schema(self):
+        """The columns as a pyarrow schema (imported here: the DAGs read the checks only)."""
+        import pyarrow as pa
+
+        def arrow(kind: str):
+            return pa.timestamp("us", tz="UTC") if kind == "TIMESTAMP" else \
+                getattr(pa, ARROW_TYPES[kind])()
+
+        return pa.schema([pa.field(name, arrow(kind)) for name, kind in self.columns])
 
 
 def raw_sources(path: Path = DECLARATION) -> dict[str, RawSource]:
@@ -56,7 +64,7 @@ def raw_sources(path: Path = DECLARATION) -> dict[str, RawSource]:
             if kind not in ARROW_TYPES:
                 raise sqlscript.ScriptError(path, statement.line,
                                             f"{view}.{column.name}: no Parquet type for {kind}")
-            fields.append(pa.field(column.name, ARROW_TYPES[kind]))
-        found[folder.group(1)] = RawSource(folder.group(1), view, pa.schema(fields),
+            fields.append((column.name, kind))
+        found[folder.group(1)] = RawSource(folder.group(1), view, tuple(fields),
                                            tuple(c for c in checks if c.table == view))
     return found
