@@ -1,7 +1,5 @@
 package sqlplatform.udfs;
 
-import java.util.Arrays;
-import java.util.Comparator;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.functions.AggregateFunction;
@@ -28,37 +26,16 @@ public class JoinInOrder extends AggregateFunction<String, Row> {
     }
 
     public void accumulate(Row accumulator, String text, Integer position, String separator) {
-        if (text == null) {
-            return;
+        if (text != null) {
+            PositionOrder.append(accumulator, text, position);
+            accumulator.setField(2, separator);
         }
-        Integer[] positions = (Integer[]) accumulator.getField(0);
-        String[] texts = (String[]) accumulator.getField(1);
-        Integer[] morePositions = Arrays.copyOf(positions, positions.length + 1);
-        String[] moreTexts = Arrays.copyOf(texts, texts.length + 1);
-        morePositions[positions.length] = position;
-        moreTexts[texts.length] = text;
-        accumulator.setField(0, morePositions);
-        accumulator.setField(1, moreTexts);
-        accumulator.setField(2, separator);
     }
 
     @Override
     public String getValue(Row accumulator) {
-        Integer[] positions = (Integer[]) accumulator.getField(0);
-        String[] texts = (String[]) accumulator.getField(1);
-        if (texts.length == 0) {
-            return null;
-        }
-        Integer[] order = new Integer[texts.length];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, Comparator.<Integer, Integer>comparing(
-                        i -> positions[i], Comparator.nullsLast(Comparator.naturalOrder()))
-                .thenComparing(i -> texts[i]));
-        StringBuilder joined = new StringBuilder(texts[order[0]]);
+        String[] texts = PositionOrder.order(accumulator);
         String separator = (String) accumulator.getField(2);
-        for (int i = 1; i < order.length; i++) {
-            joined.append(separator == null ? "" : separator).append(texts[order[i]]);
-        }
-        return joined.toString();
+        return texts.length == 0 ? null : String.join(separator == null ? "" : separator, texts);
     }
 }

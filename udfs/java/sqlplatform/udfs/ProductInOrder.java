@@ -1,7 +1,5 @@
 package sqlplatform.udfs;
 
-import java.util.Arrays;
-import java.util.Comparator;
 import org.apache.flink.table.annotation.DataTypeHint;
 import org.apache.flink.table.annotation.FunctionHint;
 import org.apache.flink.table.functions.AggregateFunction;
@@ -28,34 +26,20 @@ public class ProductInOrder extends AggregateFunction<Double, Row> {
     }
 
     public void accumulate(Row accumulator, Double factor, Integer position) {
-        if (factor == null) {
-            return;
+        if (factor != null) {
+            PositionOrder.append(accumulator, factor, position);
         }
-        Integer[] positions = (Integer[]) accumulator.getField(0);
-        Double[] factors = (Double[]) accumulator.getField(1);
-        Integer[] morePositions = Arrays.copyOf(positions, positions.length + 1);
-        Double[] moreFactors = Arrays.copyOf(factors, factors.length + 1);
-        morePositions[positions.length] = position;
-        moreFactors[factors.length] = factor;
-        accumulator.setField(0, morePositions);
-        accumulator.setField(1, moreFactors);
     }
 
     @Override
     public Double getValue(Row accumulator) {
-        Integer[] positions = (Integer[]) accumulator.getField(0);
-        Double[] factors = (Double[]) accumulator.getField(1);
+        Double[] factors = PositionOrder.order(accumulator);
         if (factors.length == 0) {
             return null;
         }
-        Integer[] order = new Integer[factors.length];
-        Arrays.setAll(order, i -> i);
-        Arrays.sort(order, Comparator.<Integer, Integer>comparing(
-                        i -> positions[i], Comparator.nullsLast(Comparator.naturalOrder()))
-                .thenComparing(i -> factors[i]));
-        double product = factors[order[0]];
-        for (int i = 1; i < order.length; i++) {
-            product *= factors[order[i]];
+        double product = factors[0];
+        for (int i = 1; i < factors.length; i++) {
+            product *= factors[i];
         }
         return product;
     }
