@@ -24,13 +24,11 @@ This module holds no business rule: the rules are the .sql files.
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 import zipfile
@@ -264,15 +262,12 @@ def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         # PyFlink would run the Python workers in this process (loopback) unless told the job
         # goes to a cluster, whose TaskManagers start their own.
         os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
-    else:
-        # Creating the TableEnvironment starts the JVM, then imports the loopback workers'
-        # runtime (Apache Beam, about 2 s of Python); imported meanwhile, the two overlap.
-        threading.Thread(target=importlib.import_module, daemon=True,
-                         args=("pyflink.fn_execution.beam.beam_worker_pool_service",)).start()
-    from pyflink.java_gateway import get_gateway
+    # Not tried again: importing the loopback workers' runtime in a thread while the JVM starts
+    # saved 1 to 2 s, but a second Python thread can take a second py4j connection, whose Java
+    # thread lacks the context class loader that holds pipeline.jars (CI saw
+    # ClassNotFoundException: sqlplatform.udfs.JsonFields).
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
-    get_gateway()  # the JVM, while the thread imports
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
     t_env = TableEnvironment.create(settings)
     table_config = t_env.get_config()
