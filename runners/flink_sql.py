@@ -262,10 +262,9 @@ def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         # PyFlink would run the Python workers in this process (loopback) unless told the job
         # goes to a cluster, whose TaskManagers start their own.
         os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
-    # Not tried again: importing the loopback workers' runtime in a thread while the JVM starts
-    # saved 1 to 2 s, but a second Python thread can take a second py4j connection, whose Java
-    # thread lacks the context class loader that holds pipeline.jars (CI saw
-    # ClassNotFoundException: sqlplatform.udfs.JsonFields).
+    # Importing the loopback workers' runtime in a thread while the JVM starts saved 1 to 2 s;
+    # taken out after a fresh-clone run saw ClassNotFoundException for sqlplatform.udfs
+    # (README, Performance). PyFlink puts pipeline.jars on one Java thread's class loader.
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
