@@ -284,8 +284,8 @@ class SparkSqlRunner:
         try:
             df = self.spark.sql(sql)
             if statement.first_word in QUERY_WORDS:
-                if options.dry_run:
-                    df._jdf.queryExecution().executedPlan()
+                if options.dry_run:  # plan it, through SQL (no JVM handle: Spark Connect has none)
+                    self.spark.sql(f"EXPLAIN {sql}").collect()
                 elif options.show_rows > 0:
                     self._say(options, df._show_string(options.show_rows, truncate=False))
         except Exception as error:
