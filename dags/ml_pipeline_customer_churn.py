@@ -42,6 +42,7 @@ LAKE_SQL = "{{ params.lake_sql_conn_id }}"
 
 # The raw sources and their checks, as sql/spark/churn/churn_sources.sql declares them.
 RAW_SOURCES = raw_sources()
+RAW_PARAMS = sqlscript.load(DECLARATION).params  # max_null_rate, for the checks' arguments
 SOURCES = tuple(RAW_SOURCES)
 
 
@@ -55,11 +56,9 @@ def raw_checks(source: str) -> tuple[dict, dict]:
     and the SQLColumnCheckOperator column_mapping of a source, from its @check lines. Every
     source must have rows: a min or max check on an empty table reads NULL and passes, so
     row_count guards the others."""
-    declared = RAW_SOURCES[source]
-    params = sqlscript.load(DECLARATION).params
-    checks = list(declared.checks)
+    checks = list(RAW_SOURCES[source].checks)
     return ({"row_count": {"check_statement": "count(*) > 0"},
-             **table_statements(checks, params)}, column_mapping(checks, params))
+             **table_statements(checks, RAW_PARAMS)}, column_mapping(checks, RAW_PARAMS))
 
 
 @dag(

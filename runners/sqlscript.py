@@ -80,6 +80,8 @@ class Script:
     items: list[Statement | Directive]
     params: dict[str, str] = field(default_factory=dict)
     dialect: str = "spark"
+    # creates() and references() parse every statement; the graph asks each file several times.
+    _names: dict[str, set[str]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def statements(self) -> list[Statement]:
@@ -95,6 +97,17 @@ class Script:
         return [d for d in self.items if isinstance(d, Directive) and d.kind == "step"]
 
     def creates(self) -> set[str]:
+        if "creates" not in self._names:
+            self._names["creates"] = self._creates()
+        return set(self._names["creates"])
+
+    def references(self) -> set[str]:
+        """The tables this file reads from other files (Spark); every word (other dialects)."""
+        if "references" not in self._names:
+            self._names["references"] = self._references()
+        return set(self._names["references"])
+
+    def _creates(self) -> set[str]:
         names = {o.table.lower() for o in self.outputs}
         for statement in self.statements:
             names |= created_names(statement.text)
@@ -102,8 +115,7 @@ class Script:
             names |= step_tables(self.path, step, "writes")
         return names
 
-    def references(self) -> set[str]:
-        """The tables this file reads from other files (Spark); every word (other dialects)."""
+    def _references(self) -> set[str]:
         if self.dialect != "spark":
             words: set[str] = set()
             for statement in self.statements:
