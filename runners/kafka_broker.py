@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -153,11 +154,16 @@ def _ready() -> bool:
         return False
 
 
-def _cluster_id() -> str:
+def _cluster_id(draw: Callable[[], bytes] = lambda: uuid.uuid4().bytes) -> str:
     # KRaft wants a base64url UUID without padding, as `kafka-storage.sh random-uuid` prints.
+    # One in 64 starts with '-', which StorageTool's parser takes for an option; Kafka's
+    # Uuid.randomUuid draws again then, and so do we.
     import base64
 
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:
+        cluster_id = base64.urlsafe_b64encode(draw()).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def stop(timeout: float = 30.0) -> None:
