@@ -1,6 +1,8 @@
 # Each target does its own set-up; a second run reuses what is installed.
 SHELL := /bin/bash
 PY := .venv/bin/python
+# PyFlink pins grpcio and pyarrow below what the Spark Connect client needs: its own venv.
+FLINK_PY := .venv-flink/bin/python
 UV_VERSION := 0.13.9
 EVENTS ?= 200000
 
@@ -9,15 +11,16 @@ EVENTS ?= 200000
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
 
-test: setup  ## lint and run the test suite
+test: setup  ## lint and run the test suite (tests/flink in the Flink environment)
 	$(PY) -m pytest
+	$(FLINK_PY) -m pytest tests/flink
 
-FLINK_LIB = .venv/lib/python3.11/site-packages/pyflink/lib
+FLINK_LIB = .venv-flink/lib/python3.11/site-packages/pyflink/lib
 
 mutants: setup  ## change each rule's thresholds and comparisons; list what no fast test catches
 	$(PY) -m tests.mutants
 
-setup: .venv/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway build/.spark-classes
+setup: .venv/.installed .venv-flink/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway build/.spark-classes
 
 # Spark starts about 5 s faster with its start-up classes archived (JDK AppCDS); optional.
 build/.spark-classes: .venv/.installed build/jars/.fetched
@@ -26,7 +29,7 @@ build/.spark-classes: .venv/.installed build/jars/.fetched
 	touch $@
 
 # sql-client.sh needs the flink-sql-gateway jar, which the apache-flink wheel lacks.
-$(FLINK_LIB)/.sql-gateway: .venv/.installed build/jars/.fetched
+$(FLINK_LIB)/.sql-gateway: .venv-flink/.installed build/jars/.fetched
 	cp build/jars/flink/flink-sql-gateway-*.jar $(FLINK_LIB)/
 	touch $@
 
@@ -34,8 +37,18 @@ $(FLINK_LIB)/.sql-gateway: .venv/.installed build/jars/.fetched
 	test -x .venv/bin/python || python3 -m venv .venv
 	.venv/bin/pip install -q --disable-pip-version-check uv==$(UV_VERSION)
 	.venv/bin/uv pip install --quiet --python .venv/bin/python -r requirements.lock
+	# Before the split, PyFlink lived here; it now lives in .venv-flink only.
+	.venv/bin/uv pip uninstall --quiet --python .venv/bin/python apache-flink apache-flink-libraries apache-beam \
+	    2>/dev/null || true
+	rm -rf .venv/lib/python3.11/site-packages/pyflink  # its logs and the gateway jar we copied
 	# The checkout on the venv's path, so Airflow's task processes import runners and udfs.
 	echo "$(CURDIR)" > .venv/lib/python3.11/site-packages/sqlplatform.pth
+	touch $@
+
+.venv-flink/.installed: requirements-flink.lock .venv/.installed
+	test -x $(FLINK_PY) || python3 -m venv .venv-flink
+	.venv/bin/uv pip install --quiet --python $(FLINK_PY) -r requirements-flink.lock
+	echo "$(CURDIR)" > .venv-flink/lib/python3.11/site-packages/sqlplatform.pth
 	touch $@
 
 jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, one folder per classpath
@@ -51,14 +64,15 @@ lint: setup
 	.venv/bin/sqlfluff lint sql benchmarks/flink
 	.venv/bin/sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/airflow
 
-lock:  ## re-resolve requirements.in into requirements.lock
+lock:  ## re-resolve requirements*.in into their locks
 	.venv/bin/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
+	.venv/bin/uv pip compile requirements-flink.in --python-version 3.11 -o requirements-flink.lock
 
 bench: setup  ## the batch benchmark at 1M and 10M events
 	$(PY) benchmarks/batch_benchmark.py --events 1000000 10000000
 
 bench-fraud: setup  ## the fraud job against the seed's Java job, 1.1M transactions
-	$(PY) benchmarks/fraud_benchmark.py --events 1100000 --kafka --latency-rate 2000
+	$(FLINK_PY) benchmarks/fraud_benchmark.py --events 1100000 --kafka --latency-rate 2000
 
 clean:
 	rm -rf data

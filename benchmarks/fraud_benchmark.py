@@ -40,13 +40,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from runners import flink_env  # noqa: E402
+
+if __name__ == "__main__":  # started from the main environment: go on in the Flink one
+    flink_env.hand_over(__file__, sys.argv[1:])
+
 from benchmarks.batch_benchmark import measure  # noqa: E402
 from runners.generate_transactions import ensure  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "flink"
 FLINK_SQL = REPO / "sql" / "flink"
 SEED_CLASSES = REPO / "build" / "bench" / "seed_job"
-WHEEL_LIB = Path(sys.prefix) / "lib" / "python3.11" / "site-packages" / "pyflink" / "lib"
+WHEEL_LIB = flink_env.flink_home() / "lib"
 DATA = REPO / "data" / "bench"
 CORES = os.cpu_count() or 1
 UDF_VARIANTS = ["impossible_travel@thread", "impossible_travel_sql_formula"]
@@ -111,7 +116,7 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
     if mode == "thread":
         settings["python.execution-mode"] = "thread"
         # The embedded interpreter does not see the virtualenv's packages (pemja) by itself.
-        site_packages = WHEEL_LIB.parent.parent
+        site_packages = flink_env.flink_home().parent
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_packages),
                                                                  os.environ.get("PYTHONPATH")]))
     flink_sql.run(flink_sql.build(

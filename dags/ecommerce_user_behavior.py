@@ -9,7 +9,12 @@ clean_events) are recomputed in the same Spark session, as they cost nothing to 
 common-sql checks run on the tables published to the warehouse: every one has rows, and the
 checks its file declares (`-- @check`, runners/checks.py) hold, with the file's parameters.
 
-Connection: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked.
+All the files of a run share one warm Spark, through Spark Connect: the `spark_connect`
+connection's endpoint (a cluster's, in the platform profile), or else a local server that the
+setup task starts and the teardown stops (runners/spark_connect.py).
+
+Connections: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked;
+spark_connect (optional) is a Spark Connect endpoint.
 Parameters: events_path (the clickstream), lake_path.
 """
 
@@ -23,7 +28,7 @@ from airflow.providers.common.sql.operators.sql import (
     SQLColumnCheckOperator,
     SQLTableCheckOperator,
 )
-from airflow.sdk import Param, dag, task, task_group
+from airflow.sdk import Param, dag, setup, task, task_group, teardown
 
 from runners import sqlscript
 from runners.checks import checks_of, column_mapping, table_statements
@@ -33,6 +38,19 @@ DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 # The batch's SQL folder (another one only to try the DAG on other files).
 BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
 
+
+
+def spark_remote() -> str | None:
+    """The `spark_connect` connection's Spark Connect URL, or None when it is not defined."""
+    from airflow.sdk import Connection
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from runners.spark_connect import url_of_connection
+
+    try:
+        return url_of_connection(Connection.get("spark_connect"))
+    except AirflowNotFoundException:
+        return None
 
 
 def published_checks(graph: list[sqlscript.Model]) -> dict[str, tuple[dict, dict]]:
@@ -86,6 +104,24 @@ def with_views_it_reads(model: sqlscript.Model, graph: list[sqlscript.Model]) ->
     doc_md=__doc__,
 )
 def ecommerce_user_behavior():
+    @setup
+    def start_spark_server() -> bool:
+        """Start the local Spark Connect server unless the spark_connect connection names one,
+        or one already answers; True when this run started it (and its teardown stops it)."""
+        from runners import spark_connect
+
+        if spark_remote() or spark_connect.healthy():
+            return False
+        spark_connect.start()
+        return True
+
+    @teardown
+    def stop_spark_server(started: bool) -> None:
+        from runners import spark_connect
+
+        if started:
+            spark_connect.stop()
+
     @task
     def run_sql_files(files: list[str], params=None) -> None:
         import subprocess
@@ -93,6 +129,7 @@ def ecommerce_user_behavior():
 
         from airflow.sdk import Connection
 
+        from runners import spark_connect
         from runners.warehouse import url_of_connection
 
         warehouse_url, secrets = url_of_connection(Connection.get("warehouse"))
@@ -100,19 +137,24 @@ def ecommerce_user_behavior():
                    "--no-upstream", "--show", "0", "--var", f"events_path={params['events_path']}",
                    "--var", f"lake_path={params['lake_path']}",
                    "--var", f"warehouse_url={warehouse_url}"]
+        # In the environment, not the command line: the URL may carry a token.
+        remote = {"SPARK_REMOTE": spark_remote() or spark_connect.url()}
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                              env={**os.environ, **secrets})
+                              env={**os.environ, **secrets, **remote})
         print(done.stdout)
         if done.returncode != 0:
             raise RuntimeError(f"{Path(files[-1]).name} failed:\n{done.stderr[-3000:]}")
 
     graph = batch_graph()
+    started = start_spark_server()
     tasks = {}
     for model in graph:
         tasks[model.script.path] = run_sql_files.override(task_id=model.script.path.stem)(
             with_views_it_reads(model, graph))
         for upstream in model.upstream:
             tasks[upstream] >> tasks[model.script.path]
+        if not model.upstream:
+            started >> tasks[model.script.path]
 
     @task_group
     def warehouse_checks():
@@ -126,6 +168,7 @@ def ecommerce_user_behavior():
     leaves = [tasks[m.script.path] for m in graph
               if not any(m.script.path in other.upstream for other in graph)]
     leaves >> warehouse_checks()
+    leaves >> stop_spark_server(started).as_teardown(setups=started)
 
 
 ecommerce_user_behavior()

@@ -39,6 +39,11 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from runners import flink_env
+
+if __name__ == "__main__":  # started from the main environment: go on in the Flink one
+    flink_env.hand_over(__file__, sys.argv[1:])
+
 from runners import sqlscript
 from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
 from runners.sqlscript import Script, ScriptError, Statement
@@ -175,9 +180,7 @@ def java_functions() -> Path:
     sources = sorted(JAVA_UDF_SOURCES.rglob("*.java"))
     if not _stale(JAVA_UDF_JAR, sources):
         return JAVA_UDF_JAR
-    import pyflink
-
-    flink_lib = Path(pyflink.__file__).parent / "lib"
+    flink_lib = flink_env.flink_home() / "lib"
     classes = JAVA_UDF_JAR.parent / "java-classes"
     shutil.rmtree(classes, ignore_errors=True)
     subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*", "-d", str(classes),

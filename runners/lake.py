@@ -8,14 +8,19 @@ before doing anything else, so nothing is lost.
 A table with partition columns replaces only the partitions the new data has, the idempotent form
 of the seed's daily append: re-running a day replaces that day, and other days stay.
 
-The file system is Hadoop's, through Spark, so a lake on HDFS or an object store works the same.
+The folder operations (list, rename, delete) go through pyarrow.fs, in this process: it handles
+local folders and object-store or HDFS URIs alike, and it works the same whether Spark runs
+in-process or behind Spark Connect, which has no JVM handle. The data itself is read and written
+by Spark.
 """
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Sequence
 
+from pyarrow import fs
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.types import StructType
 
@@ -27,10 +32,11 @@ LANDING_ZONE = "raw"
 class Lake:
     def __init__(self, spark: SparkSession, root: str):
         self.spark = spark
+        if "://" not in root:  # a local folder: absolute, so a Spark server reads the same one
+            root = os.path.abspath(root)
         self.root = root.rstrip("/")
-        jvm = spark._jvm
-        self._Path = jvm.org.apache.hadoop.fs.Path
-        self.fs = self._Path(self.root).getFileSystem(spark._jsc.hadoopConfiguration())
+        self.fs, self._base = fs.FileSystem.from_uri(self.root) if "://" in self.root else (
+            fs.LocalFileSystem(), self.root)
         self.run_id = uuid.uuid4().hex[:12]
 
     def path(self, table: str) -> str:
@@ -38,14 +44,8 @@ class Lake:
 
     def tables(self) -> list[str]:
         """Tables present in the lake, by folder name."""
-        root = self._Path(self.root)
-        if not self.fs.exists(root):
-            return []
-        return sorted(
-            status.getPath().getName() for status in self.fs.listStatus(root)
-            if status.isDirectory() and not status.getPath().getName().startswith(HIDDEN_PREFIXES)
-            and status.getPath().getName() != LANDING_ZONE
-        )
+        return sorted(name for name, is_dir in self._list(self.root)
+                      if is_dir and not name.startswith(HIDDEN_PREFIXES) and name != LANDING_ZONE)
 
     def read(self, table: str, schema: StructType | None = None) -> DataFrame:
         reader = self.spark.read
@@ -62,12 +62,11 @@ class Lake:
             writer = writer.partitionBy(*partition_by)
         writer.parquet(staged)
         if partition_by:
-            self._mkdirs(self.path(table))
-            for status in self.fs.listStatus(self._Path(staged)):
-                name = status.getPath().getName()
-                if status.isDirectory() and not name.startswith(HIDDEN_PREFIXES):
+            self.fs.create_dir(self._fs_path(self.path(table)), recursive=True)
+            for name, is_dir in self._list(staged):
+                if is_dir and not name.startswith(HIDDEN_PREFIXES):
                     self._swap(f"{self.path(table)}/{name}", f"{staged}/{name}", f"{table}-{name}")
-            self.fs.delete(self._Path(staged), True)
+            self.fs.delete_dir(self._fs_path(staged))
         else:
             self._swap(self.path(table), staged, table)
         fields = [f for f in df.schema.fields if f.name not in partition_by]
@@ -76,18 +75,15 @@ class Lake:
 
     def recover(self, table: str) -> None:
         """Put back a table folder that a crash left in _trash between the two renames."""
-        trash = self._Path(f"{self.root}/_trash")
-        if not self.fs.exists(trash):
-            return
-        for status in self.fs.listStatus(trash):
-            name = status.getPath().getName()
+        for name, _ in self._list(f"{self.root}/_trash"):
             if not name.startswith(f"{table}-") or not name.endswith(".old"):
                 continue
+            trashed = f"{self.root}/_trash/{name}"
             original = self._original_of(name[: -len(".old")], table)
-            if not self.fs.exists(self._Path(original)):
-                self.fs.rename(status.getPath(), self._Path(original))
+            if not self._exists(original):
+                self.fs.move(self._fs_path(trashed), self._fs_path(original))
             else:
-                self.fs.delete(status.getPath(), True)
+                self.fs.delete_dir(self._fs_path(trashed))
 
     def _original_of(self, trash_stem: str, table: str) -> str:
         # Trash names are <table>-<partition>-<run>.old or <table>-<run>.old.
@@ -95,19 +91,32 @@ class Lake:
         return f"{self.path(table)}/{partition}" if partition else self.path(table)
 
     def _swap(self, current: str, staged: str, label: str) -> None:
-        current_path, staged_path = self._Path(current), self._Path(staged)
-        trash = self._Path(f"{self.root}/_trash/{label}-{self.run_id}.old")
-        had_current = self.fs.exists(current_path)
+        trash = f"{self.root}/_trash/{label}-{self.run_id}.old"
+        had_current = self._exists(current)
         if had_current:
-            self._mkdirs(f"{self.root}/_trash")
-            if not self.fs.rename(current_path, trash):
-                raise OSError(f"lake: could not move {current} aside")
-        if not self.fs.rename(staged_path, current_path):
+            self.fs.create_dir(self._fs_path(f"{self.root}/_trash"), recursive=True)
+            try:
+                self.fs.move(self._fs_path(current), self._fs_path(trash))
+            except OSError as error:
+                raise OSError(f"lake: could not move {current} aside: {error}") from error
+        try:
+            self.fs.move(self._fs_path(staged), self._fs_path(current))
+        except OSError as error:
             if had_current:
-                self.fs.rename(trash, current_path)
-            raise OSError(f"lake: could not move {staged} to {current}")
+                self.fs.move(self._fs_path(trash), self._fs_path(current))
+            raise OSError(f"lake: could not move {staged} to {current}: {error}") from error
         if had_current:
-            self.fs.delete(trash, True)
+            self.fs.delete_dir(self._fs_path(trash))
 
-    def _mkdirs(self, path: str) -> None:
-        self.fs.mkdirs(self._Path(path))
+    def _fs_path(self, path: str) -> str:
+        """A lake path (under self.root) as the file system names it."""
+        return self._base + path[len(self.root):]
+
+    def _exists(self, path: str) -> bool:
+        return self.fs.get_file_info(self._fs_path(path)).type != fs.FileType.NotFound
+
+    def _list(self, folder: str) -> list[tuple[str, bool]]:
+        """(name, is a folder) of each entry of `folder`; nothing if it does not exist."""
+        selector = fs.FileSelector(self._fs_path(folder), allow_not_found=True)
+        return [(info.base_name, info.type == fs.FileType.Directory)
+                for info in self.fs.get_file_info(selector)]

@@ -1,10 +1,14 @@
 """Run Spark SQL files: `python runners/spark_sql.py FILE_OR_DIR [...]`.
 
-Each statement of a file runs in order. `${name}` variables take their values from the file's
-`-- @param` defaults, then the profile, then `--var name=value`. A query statement is printed as a
-table. Views named by `-- @output` are written to the lake (and with `publish`, to the warehouse);
-tables already in the lake are visible by name. Given a folder, every file runs in dependency
-order; given a file, the files it depends on run first unless --no-upstream is set.
+Each statement of a file runs in order, in Spark started in this process, or with `--remote
+sc://HOST:PORT` (or SPARK_REMOTE, or the profile's spark_remote) on a Spark Connect server that
+stays warm between runs (runners/spark_connect.py starts a local one).
+
+`${name}` variables take their values from the file's `-- @param` defaults, then the profile,
+then `--var name=value`. A query statement is printed as a table. Views named by `-- @output` are
+written to the lake (and with `publish`, to the warehouse); tables already in the lake are
+visible by name. Given a folder, every file runs in dependency order; given a file, the files it
+depends on run first unless --no-upstream is set.
 
 This module holds no business rule: the rules are the .sql files.
 """
@@ -120,18 +124,40 @@ def spark_conf(profile: Profile, master: str | None) -> dict[str, str]:
     return conf
 
 
-def start_spark(conf: dict[str, str]):
+def start_spark(conf: dict[str, str], remote: str | None = None):
+    """A Spark session: in this process, or a new session on the Spark Connect server at
+    `remote`, which takes the session settings (spark.sql.*) and keeps its own for the rest."""
+    from pyspark.sql import SparkSession
+
+    if remote:
+        builder = SparkSession.builder.remote(remote)
+        for key, value in conf.items():
+            if key.startswith("spark.sql."):
+                builder = builder.config(key, value)
+        return builder.create()
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")  # bind the driver to loopback only
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    from pyspark.sql import SparkSession
-
     builder = SparkSession.builder
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def remote_of(profile: Profile, given: str | None) -> str | None:
+    """The Spark Connect URL to run on: --remote, else SPARK_REMOTE, else the profile's
+    spark_remote; none means Spark in this process."""
+    return given or os.environ.get("SPARK_REMOTE") or value_of(profile.vars, "spark_remote") or None
+
+
+def _activate(spark) -> None:
+    """Make `spark` this thread's active session. Spark Connect keeps the active session per
+    thread, and MLlib (the FPGrowth step) looks it up there."""
+    activate = getattr(type(spark), "_set_default_and_active_session", None)
+    if activate is not None:
+        activate(spark)
 
 
 class SparkSqlRunner:
@@ -203,6 +229,7 @@ class SparkSqlRunner:
     def _run_timed(self, script: Script, values: dict[str, str], lake, options: RunOptions,
                    result: RunResult) -> None:
         self._local.buffer = []
+        _activate(self.spark)
         t0 = time.monotonic()
         try:
             self._run_script(script, values, lake, options, result)
@@ -356,8 +383,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="set a variable (repeatable)")
     parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"),
                         help="runners/profiles/NAME.toml (default: local)")
-    parser.add_argument("--master", default=os.environ.get("SPARK_MASTER"),
-                        help="Spark master URL (default: the profile's, local[*])")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--master", default=os.environ.get("SPARK_MASTER"),
+                       help="Spark master URL (default: the profile's, local[*])")
+    where.add_argument("--remote", metavar="sc://HOST:PORT",
+                       help="run on this Spark Connect server (default: SPARK_REMOTE, else the "
+                            "profile's spark_remote, else Spark in this process)")
     parser.add_argument("--dry-run", action="store_true",
                         help="parse and plan every statement on empty inputs; write nothing")
     parser.add_argument("--no-upstream", action="store_true",
@@ -385,11 +416,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             print(format_graph(sqlscript.model_graph(scripts)), end="")
             return 0
+        remote = None if args.master else remote_of(profile, args.remote)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if remote:
+        from runners import spark_connect
+
+        if not spark_connect.reachable(remote):
+            print(f"error: no Spark Connect server answers at {remote.split('/;')[0]}; start a "
+                  "local one with `python runners/spark_connect.py start`", file=sys.stderr)
+            return 2
     t0 = time.monotonic()
-    spark = start_spark(spark_conf(profile, args.master))
+    spark = start_spark(spark_conf(profile, args.master), remote)
     spark_start = time.monotonic() - t0
     try:
         result = SparkSqlRunner(spark, profile.vars).run(scripts, options)
@@ -399,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         spark.stop()
     verb = "planned" if args.dry_run else "ran"
-    print(f"{verb} {len(scripts)} file(s) in {result.seconds:.1f}s")
+    where = f" on {remote.split('/;')[0]}" if remote else ""  # the URL without its token
+    print(f"{verb} {len(scripts)} file(s){where} in {result.seconds:.1f}s")
     if args.timings:
         print("TIMINGS " + json.dumps({"spark_start": round(spark_start, 2), **result.timings}))
     return 0

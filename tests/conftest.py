@@ -1,4 +1,8 @@
-"""Shared fixtures: one Spark JVM for the whole run, and a real PostgreSQL server."""
+"""Shared fixtures: one Spark JVM for the whole run, and a real PostgreSQL server.
+
+tests/flink runs in the Flink environment (`.venv-flink/bin/python -m pytest tests/flink`, as
+`make test` does), the rest in the main one; each interpreter skips the other's folder.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,19 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners import local_postgres  # noqa: E402
-from runners.profiles import load_profile  # noqa: E402
-from runners.spark_sql import spark_conf, start_spark  # noqa: E402
+from runners import flink_env, local_postgres  # noqa: E402
+
+collect_ignore = ([p.name for p in Path(__file__).parent.iterdir() if p.name != "flink"]
+                  if flink_env.here() else ["flink"])
 
 SQL_SPARK = REPO / "sql" / "spark"
 
 
 @pytest.fixture(scope="session")
 def spark():
+    from runners.profiles import load_profile
+    from runners.spark_sql import spark_conf, start_spark
+
     conf = spark_conf(load_profile("local"), master="local[2]")
     conf.update({"spark.driver.memory": "1g", "spark.sql.shuffle.partitions": "4",
                  "spark.default.parallelism": "4"})
@@ -35,3 +43,20 @@ def postgres_url() -> Iterator[str]:
         yield local_postgres.start()
     except local_postgres.PostgresUnavailable as error:
         pytest.fail(str(error))
+
+
+@pytest.fixture(scope="session")
+def spark_connect_url() -> Iterator[str]:
+    """The sc:// URL of a local Spark Connect server (runners/spark_connect.py), started for
+    this test run unless one already answers, and then left running."""
+    from runners import spark_connect
+
+    already_running = spark_connect.healthy()
+    try:
+        url = spark_connect.start()
+    except spark_connect.SparkConnectUnavailable as error:
+        pytest.fail(str(error))
+    yield url
+    if not already_running:
+        spark_connect.stop()
+

@@ -44,3 +44,15 @@ def test_lake_lists_tables_but_not_its_own_folders(spark, tmp_path):
     lake.write(spark.createDataFrame([(1,)], "id INT"), "b_table")
     lake.write(spark.createDataFrame([(1,)], "id INT"), "a_table")
     assert lake.tables() == ["a_table", "b_table"]
+
+
+def test_partitioned_write_replaces_only_the_partitions_it_has(spark, tmp_path):
+    lake = Lake(spark, str(tmp_path))
+    schema = "id INT, day STRING"
+    lake.write(spark.createDataFrame([(1, "d1"), (2, "d2")], schema), "t", ["day"])
+    result = lake.write(spark.createDataFrame([(3, "d2"), (4, "d3")], schema), "t", ["day"])
+    assert table_rows(spark, tmp_path / "t") == [(1, "d1"), (3, "d2"), (4, "d3")]
+    assert sorted(tuple(r) for r in result.collect()) == [(1, "d1"), (3, "d2"), (4, "d3")]
+    assert sorted(p.name for p in (tmp_path / "t").iterdir() if not p.name.startswith(("_", "."))) \
+        == ["day=d1", "day=d2", "day=d3"]
+    assert not list((tmp_path / "_staging").iterdir())

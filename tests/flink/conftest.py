@@ -12,10 +12,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import pyflink
 import pytest
 
-from runners import kafka_broker
+from runners import flink_env, kafka_broker
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -49,7 +48,7 @@ def warehouse(postgres_url):
     connection.close()
 
 
-FLINK_HOME = Path(pyflink.__file__).parent
+FLINK_HOME = flink_env.flink_home()
 REST = "http://127.0.0.1:8081"
 
 
