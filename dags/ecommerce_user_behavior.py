@@ -15,7 +15,8 @@ setup task starts and the teardown stops (runners/spark_connect.py).
 
 Connections: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked;
 spark_connect (optional) is a Spark Connect endpoint.
-Parameters: events_path (the clickstream), lake_path.
+Locations (events_path, the clickstream; lake_path) are the active profile's
+(runners/profiles.py: SQLPLATFORM_PROFILE, else local): each task's runner reads them there.
 """
 
 from __future__ import annotations
@@ -28,13 +29,12 @@ from airflow.providers.common.sql.operators.sql import (
     SQLColumnCheckOperator,
     SQLTableCheckOperator,
 )
-from airflow.sdk import Param, dag, setup, task, task_group, teardown
+from airflow.sdk import dag, setup, task, task_group, teardown
 
 from runners import sqlscript
 from runners.checks import checks_of, column_mapping, table_statements
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 # The batch's SQL folder (another one only to try the DAG on other files).
 BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
 
@@ -96,11 +96,6 @@ def with_views_it_reads(model: sqlscript.Model, graph: list[sqlscript.Model]) ->
     tags=["batch", "spark", "ecommerce"],
     default_args={"owner": "analytics", "retries": int(os.environ.get(
         "SQLPLATFORM_TASK_RETRIES", "1")), "retry_delay": dt.timedelta(minutes=5)},
-    params={
-        "events_path": Param(os.environ.get("EVENTS_PATH", str(DATA / "sample" / "clickstream")),
-                             type="string"),
-        "lake_path": Param(os.environ.get("LAKE_PATH", str(DATA / "lake")), type="string"),
-    },
     doc_md=__doc__,
 )
 def ecommerce_user_behavior():
@@ -123,7 +118,7 @@ def ecommerce_user_behavior():
             spark_connect.stop()
 
     @task
-    def run_sql_files(files: list[str], params=None) -> None:
+    def run_sql_files(files: list[str]) -> None:
         import subprocess
         import sys
 
@@ -134,9 +129,7 @@ def ecommerce_user_behavior():
 
         warehouse_url, secrets = url_of_connection(Connection.get("warehouse"))
         command = [sys.executable, str(REPO / "runners" / "spark_sql.py"), *files,
-                   "--no-upstream", "--show", "0", "--var", f"events_path={params['events_path']}",
-                   "--var", f"lake_path={params['lake_path']}",
-                   "--var", f"warehouse_url={warehouse_url}"]
+                   "--no-upstream", "--show", "0", "--var", f"warehouse_url={warehouse_url}"]
         # In the environment, not the command line: the URL may carry a token.
         remote = {"SPARK_REMOTE": spark_remote() or spark_connect.url()}
         done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,

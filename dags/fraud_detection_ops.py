@@ -59,10 +59,10 @@ def rest(jobmanager: str, path: str, method: str = "GET") -> dict:
         "jobmanager": Param(os.environ.get("FLINK_JOBMANAGER", "127.0.0.1:8081"), type="string",
                             description="host:port of the cluster's REST API"),
         "job_name": Param("fraud_detection", type="string"),
-        "checkpoint_dir": Param(os.environ.get("FLINK_CHECKPOINT_DIR",
-                                               "file:///tmp/sqlplatform-checkpoints"),
-                                type="string"),
-        "savepoint_dir": Param(os.environ.get("FLINK_SAVEPOINT_DIR", ""), type="string"),
+        "checkpoint_dir": Param("", type="string", description="where the job's checkpoints "
+                                "are retained; empty: the profile's execution.checkpointing.dir"),
+        "savepoint_dir": Param("", type="string", description="empty: the profile's "
+                               "execution.checkpointing.savepoint-dir, if any"),
         "profile": Param("platform", type="string"),
         "job_vars": Param({}, type="object", description="--var NAME=VALUE of the job"),
     },
@@ -95,13 +95,18 @@ def fraud_detection_ops():
         import time
 
         from runners.flink_sql import latest_checkpoint
+        from runners.profiles import load_profile
 
-        retained = latest_checkpoint(params["checkpoint_dir"], params["savepoint_dir"])
+        flink = load_profile(params["profile"]).flink
+        folders = [params["checkpoint_dir"] or flink.get("execution.checkpointing.dir", ""),
+                   params["savepoint_dir"] or flink.get("execution.checkpointing.savepoint-dir",
+                                                        "")]
+        retained = latest_checkpoint(*folders)
         if retained is None:
             raise FileNotFoundError(
-                f"no retained checkpoint or savepoint under {params['checkpoint_dir']} "
-                f"{params['savepoint_dir']}: not restarting {params['job_name']} without its "
-                "state; start it by hand once you know what to do")
+                f"no retained checkpoint or savepoint under {' '.join(filter(None, folders))}: "
+                f"not restarting {params['job_name']} without its state; start it by hand "
+                "once you know what to do")
         command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
                    str(REPO / "sql" / "flink" / "fraud_detection.sql"),
                    "--profile", params["profile"], "--jobmanager", params["jobmanager"],

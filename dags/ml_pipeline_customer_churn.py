@@ -11,10 +11,13 @@ teardowns: they always run, and a run in which anything failed still ends failed
 Connections: lake_sql (DuckDB, in memory: reads the raw Parquet for the checks; the
 lake_sql_conn_id parameter names another); ml_metadata
 (the warehouse holding model_registry: DuckDB or PostgreSQL; the warehouse_conn_id parameter
-names another); slack_webhook (optional: without it notifications are recorded in
-notifications_path); and spark_conn_id's connection when that parameter is set (its host is the
-Spark master; otherwise Spark runs locally).
+names another); slack_webhook (optional: without it notifications are recorded in the
+profile's notifications_path); and spark_conn_id's connection when that parameter is set (its
+host is the Spark master; otherwise Spark runs locally).
 runners/airflow_local.py sets up the local defaults.
+
+Locations (lake_path, models_path, reports_path, notifications_path) are the active profile's
+(runners/profiles.py: SQLPLATFORM_PROFILE, else local); the parameters are the run's own.
 """
 
 from __future__ import annotations
@@ -33,10 +36,10 @@ from airflow.sdk import Param, TriggerRule, dag, task, task_group, teardown
 from runners import sqlscript
 from runners.checks import column_mapping, table_statements
 from runners.churn_sources import DECLARATION, raw_sources
+from runners.profiles import location
 from runners.warehouse import sql_string
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
 MODEL_NAME = "churn_prediction"
 LAKE_SQL = "{{ params.lake_sql_conn_id }}"
 
@@ -48,7 +51,7 @@ SOURCES = tuple(RAW_SOURCES)
 
 def raw_table(source: str) -> str:
     """The DuckDB table expression of one day of a source, for the check operators."""
-    return f"read_parquet('{{{{ params.lake_path }}}}/raw/{source}/{{{{ ds }}}}/*.parquet')"
+    return f"read_parquet('{{{{ location('lake_path') }}}}/raw/{source}/{{{{ ds }}}}/*.parquet')"
 
 
 def raw_checks(source: str) -> tuple[dict, dict]:
@@ -78,12 +81,6 @@ def raw_checks(source: str) -> tuple[dict, dict]:
         "execution_timeout": dt.timedelta(hours=4),
     },
     params={
-        "lake_path": Param(os.environ.get("LAKE_PATH", str(DATA / "lake")), type="string",
-                           description="lake root: raw/<source>/<date>/ in, churn_features out"),
-        "models_path": Param(os.environ.get("MODELS_PATH", str(DATA / "models")), type="string"),
-        "reports_path": Param(str(DATA / "reports"), type="string"),
-        "notifications_path": Param(str(DATA / "notifications.jsonl"), type="string",
-                                    description="where notifications go without Slack"),
         "min_f1": Param(0.75, type="number", description="the deployment gate"),
         "spark_conn_id": Param("", type="string",
                                description="a connection whose host is the Spark master; "
@@ -96,7 +93,7 @@ def raw_checks(source: str) -> tuple[dict, dict]:
                                   description="the DuckDB connection the raw-data checks use"),
     },
     template_searchpath=[str(REPO / "sql")],
-    user_defined_macros={"sql_string": sql_string},
+    user_defined_macros={"sql_string": sql_string, "location": location},
     doc_md=__doc__,
 )
 def ml_pipeline_customer_churn():
@@ -106,7 +103,7 @@ def ml_pipeline_customer_churn():
         from airflow.sdk import ObjectStoragePath
 
         conn_id = params["lake_conn_id"] or None
-        root = params["lake_path"]
+        root = location("lake_path")
         if "://" not in root:
             root = f"file://{Path(root).resolve()}"
         missing = []
@@ -116,7 +113,7 @@ def ml_pipeline_customer_churn():
                                               for p in folder.iterdir()):
                 missing.append(f"raw/{source}/{ds}/")
         if missing:
-            raise FileNotFoundError(f"missing data sources under {params['lake_path']}: "
+            raise FileNotFoundError(f"missing data sources under {location('lake_path')}: "
                                     + ", ".join(missing))
         return list(SOURCES)
 
@@ -137,8 +134,7 @@ def ml_pipeline_customer_churn():
         import sys
 
         command = [sys.executable, str(REPO / "runners" / "spark_sql.py"),
-                   str(REPO / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}",
-                   "--var", f"lake_path={params['lake_path']}"]
+                   str(REPO / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}"]
         if params["spark_conn_id"]:
             from airflow.sdk import Connection
 
@@ -147,15 +143,15 @@ def ml_pipeline_customer_churn():
         print(done.stdout)
         if done.returncode != 0:
             raise RuntimeError(f"the churn features failed:\n{done.stderr[-3000:]}")
-        return f"{params['lake_path']}/churn_features/snapshot_date={ds}"
+        return f"{location('lake_path')}/churn_features/snapshot_date={ds}"
 
     @task(multiple_outputs=True)
     def train_model(params=None, ds=None) -> dict[str, str]:
         from udfs import churn_model
 
-        features = churn_model.read_features(params["lake_path"], ds)
+        features = churn_model.read_features(location("lake_path"), ds)
         model = churn_model.train(features)
-        path = Path(params["models_path"]) / MODEL_NAME / ds / "model.joblib"
+        path = Path(location("models_path")) / MODEL_NAME / ds / "model.joblib"
         checksum = churn_model.save(model, path)
         return {"model_path": str(path), "model_sha256": checksum}
 
@@ -166,7 +162,7 @@ def ml_pipeline_customer_churn():
         model = churn_model.load_verified(ti.xcom_pull(task_ids="train_model", key="model_path"),
                                           ti.xcom_pull(task_ids="train_model",
                                                        key="model_sha256"))
-        metrics = churn_model.evaluate(model, churn_model.read_features(params["lake_path"], ds))
+        metrics = churn_model.evaluate(model, churn_model.read_features(location("lake_path"), ds))
         metrics["date"] = ds
         print(f"Model metrics: {metrics}")
         ti.xcom_push(key="metrics", value=metrics)
@@ -183,7 +179,7 @@ def ml_pipeline_customer_churn():
         path = ti.xcom_pull(task_ids="train_model", key="model_path")
         checksum = ti.xcom_pull(task_ids="train_model", key="model_sha256")
         churn_model.load_verified(path, checksum)  # refuses a file changed since training
-        deployed = Path(params["models_path"]) / MODEL_NAME / "deployed" / "model.joblib"
+        deployed = Path(location("models_path")) / MODEL_NAME / "deployed" / "model.joblib"
         deployed.parent.mkdir(parents=True, exist_ok=True)
         staged = deployed.with_name(".model.joblib.tmp")
         shutil.copyfile(path, staged)
@@ -200,7 +196,7 @@ def ml_pipeline_customer_churn():
         notify("model_performance_alert",
                f":warning: The churn prediction model for {ds} did not meet the f1 gate "
                f"({params['min_f1']}). Metrics: {metrics}. Please review the model and data.",
-               outbox=params["notifications_path"])
+               outbox=location("notifications_path"))
         return "rejected"
 
     update_model_registry = SQLExecuteQueryOperator(
@@ -218,12 +214,12 @@ def ml_pipeline_customer_churn():
         return notify("pipeline_success",
                       f":white_check_mark: The churn prediction pipeline for {ds} deployed a "
                       f"new model. Metrics: {metrics}",
-                      outbox=params["notifications_path"])
+                      outbox=location("notifications_path"))
 
     @teardown
     def cleanup(params=None, ds=None) -> None:
         """Remove what a failed run may have left half-written: staged model copies."""
-        for leftover in (Path(params["models_path"]) / MODEL_NAME).glob("*/.*.tmp"):
+        for leftover in (Path(location("models_path")) / MODEL_NAME).glob("*/.*.tmp"):
             leftover.unlink()
 
     @teardown
@@ -236,7 +232,7 @@ def ml_pipeline_customer_churn():
         report = {"date": ds, "model": MODEL_NAME, "status": status, "metrics": metrics,
                   "min_f1": params["min_f1"],
                   "model_path": ti.xcom_pull(task_ids="train_model", key="model_path")}
-        path = Path(params["reports_path"]) / "churn" / f"{ds}.json"
+        path = Path(location("reports_path")) / "churn" / f"{ds}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
         return str(path)

@@ -1,7 +1,11 @@
 """Profiles: named sets of variables and engine settings, read from runners/profiles/NAME.toml.
 
 A value may name an environment variable as ${env:NAME} or ${env:NAME:-default}; secrets reach
-the platform that way, never through a file in the repository.
+the platform that way, never through a file in the repository. A relative `*_path` variable is a
+folder of the checkout, whatever the working folder.
+
+The profile is the one place that says where things are. The DAGs' tasks use the active one
+(`active_profile()`: SQLPLATFORM_PROFILE, which runners/airflow_local.py sets, else local).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+CHECKOUT = PROFILE_DIR.parent.parent
 ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -47,6 +52,23 @@ def value_of(values: dict[str, str], name: str, default: str | None = None) -> s
     return value
 
 
+def absolute_paths(values: dict[str, str]) -> dict[str, str]:
+    """Relative *_path values taken from the checkout (URIs and unset ones as they are)."""
+    return {name: str(CHECKOUT / value) if name.endswith("_path") and value
+            and not getattr(value, "env_name", None) and "://" not in value
+            and not Path(value).is_absolute() else value for name, value in values.items()}
+
+
+def active_profile() -> Profile:
+    """The profile of this process: SQLPLATFORM_PROFILE (a name or a .toml path), else local."""
+    return load_profile(os.environ.get("SQLPLATFORM_PROFILE", "local"))
+
+
+def location(name: str) -> str:
+    """A location of the active profile (lake_path, models_path, ...), for a DAG's tasks."""
+    return value_of(active_profile().vars, name)
+
+
 def load_profile(name: str) -> Profile:
     path = Path(name) if name.endswith(".toml") else PROFILE_DIR / f"{name}.toml"
     if not path.is_file():
@@ -56,7 +78,8 @@ def load_profile(name: str) -> Profile:
     sections = {key: {k: _expand(str(v), path, k, lazy=key == "vars")
                       for k, v in raw.get(key, {}).items()}
                 for key in ("vars", "spark", "flink")}
-    return Profile(path.stem, sections["vars"], sections["spark"], sections["flink"])
+    return Profile(path.stem, absolute_paths(sections["vars"]), sections["spark"],
+                   sections["flink"])
 
 
 def _expand(value: str, path: Path, key: str, lazy: bool = False) -> str:

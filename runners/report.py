@@ -23,7 +23,12 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from runners import charts, sqlscript  # noqa: E402
-from runners.profiles import load_profile, parse_assignments, value_of  # noqa: E402
+from runners.profiles import (  # noqa: E402
+    absolute_paths,
+    load_profile,
+    parse_assignments,
+    value_of,
+)
 
 REPORT_SQL = REPO / "sql" / "report"
 Rows = list[dict]
@@ -96,12 +101,6 @@ SECTIONS = [
             "Holdout metrics of the newest churn model, and the deployment gate "
             "(dags/ml_pipeline_customer_churn.py).", draw_metrics),
 ]
-
-
-def absolute_paths(values: dict[str, str]) -> dict[str, str]:
-    """Relative *_path values are taken from the checkout, as the other runners do."""
-    return {name: str(REPO / value) if name.endswith("_path") and not Path(value).is_absolute()
-            else value for name, value in values.items()}
 
 
 def query_rows(path: Path, variables: dict[str, str]) -> Rows:

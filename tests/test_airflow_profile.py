@@ -4,7 +4,8 @@ import pytest
 
 from runners.airflow_local import profile_environment
 
-PLATFORM_NEEDS = ["EVENTS_PATH", "FRAUD_JDBC_URL", "KAFKA_BOOTSTRAP", "LAKE_PATH", "WAREHOUSE_URL"]
+PLATFORM_NEEDS = ["EVENTS_PATH", "FRAUD_JDBC_URL", "KAFKA_BOOTSTRAP", "LAKE_PATH", "MODELS_PATH",
+                  "NOTIFICATIONS_PATH", "REPORTS_PATH", "WAREHOUSE_URL"]
 
 
 def test_local_profile_needs_nothing():

@@ -5,6 +5,7 @@ says so at once instead of retrying."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -51,6 +52,7 @@ def test_the_server_starts_on_loopback_answers_and_stops():
     status = command("spark_connect.py", "status", port=port)
     assert (status.returncode, status.stdout.strip()) == (
         1, f"sc://127.0.0.1:{port} is not running")
+    shutil.rmtree(home)  # its log only; kept when the test fails
 
 
 def test_without_a_server_the_runner_stops_at_once_and_says_how_to_start_one():

@@ -19,13 +19,32 @@ from tests.flink.conftest import broker, flink_cluster, warehouse  # noqa: F401 
 REPO = Path(__file__).resolve().parents[2]
 
 
+def write_profile(path: Path, data: Path, **locations: str) -> Path:
+    """The local profile with every location under `data` instead of the checkout's data/,
+    then `locations` on top: a test's deployment."""
+    import tomllib
+
+    profile = tomllib.loads((REPO / "runners" / "profiles" / "local.toml").read_text())
+    for name, value in profile["vars"].items():
+        if name.endswith("_path"):
+            profile["vars"][name] = str(data / Path(value).relative_to("data"))
+    profile["vars"].update(locations)
+    # JSON strings are TOML basic strings.
+    path.write_text("".join(f"[{section}]\n" + "".join(
+        f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in values.items()) + "\n"
+        for section, values in profile.items()))
+    return path
+
+
 class LocalAirflow:
-    """runners/airflow_local.py with this module's home, data folder and warehouse."""
+    """runners/airflow_local.py with this module's home, data folder, profile and warehouse."""
 
     def __init__(self, root: Path):
         self.root = root
         self.env = {**os.environ, "AIRFLOW_HOME": str(root / "airflow"),
                     "SQLPLATFORM_DATA": str(root / "data"), "SQLPLATFORM_TASK_RETRIES": "0",
+                    "SQLPLATFORM_PROFILE": str(write_profile(root / "local.toml",
+                                                             root / "data")),
                     "AIRFLOW_CONN_ML_METADATA": json.dumps(
                         {"conn_type": "duckdb", "host": str(root / "warehouse.duckdb")}),
                     "AIRFLOW_CONN_WAREHOUSE": json.dumps(
@@ -44,8 +63,15 @@ class LocalAirflow:
         return printed_json(done, '"import_errors"')
 
     def run(self, dag_id: str, date: str, conf: dict) -> tuple[dict, str]:
-        """Run the DAG once; its outcome (state, task states) and its log."""
-        done = self.command("run", dag_id, "--date", date, "--conf", json.dumps(conf))
+        """Run the DAG once; its outcome (state, task states) and its log. Locations (`*_path`
+        keys) go into a profile for the run, where a deployment keeps them; the rest of `conf`
+        is the run's params."""
+        locations = {k: v for k, v in conf.items() if k.endswith("_path")}
+        params = {k: v for k, v in conf.items() if k not in locations}
+        profile = write_profile(self.root / f"run-{dag_id}-{date}.toml", self.root / "data",
+                                **locations)
+        done = self.command("run", dag_id, "--date", date, "--conf", json.dumps(params),
+                            env={**self.env, "SQLPLATFORM_PROFILE": str(profile)})
         return printed_json(done, '"dag_id"'), done.stdout + done.stderr
 
 
