@@ -182,7 +182,7 @@ class SparkSqlRunner:
                 os.makedirs(f"{scratch}/events")
                 base.update(events_path=f"{scratch}/events", lake_path=f"{scratch}/lake")
             lake = Lake(self.spark, self._lake_root(scripts, base))
-            self._register_lake_tables(lake)
+            self._register_lake_tables(lake, scripts)
             self._run_all(scripts, base, lake, options, result)
             to_publish = [o.table for s in scripts for o in s.outputs if o.publish]
             url = value_of(base, "warehouse_url")
@@ -247,9 +247,15 @@ class SparkSqlRunner:
             raise ProfileError("no lake_path: the profile defines it (or --var lake_path=...)")
         return value_of(base, "lake_path")
 
-    def _register_lake_tables(self, lake) -> None:
+    def _register_lake_tables(self, lake, scripts: list[Script]) -> None:
+        """Make visible by name the lake's tables that the files read and do not create, as
+        the graph sees them (sqlscript.model_graph). Each costs a round trip and a schema read
+        on a Spark Connect server, so the others are left out."""
+        created = {name for script in scripts for name in script.creates()}
+        read = {name for script in scripts for name in script.references()} - created
         for table in lake.tables():
-            lake.read(table).createOrReplaceTempView(table)
+            if table.lower() in read:
+                lake.read(table).createOrReplaceTempView(table)
 
     def _run_script(self, script: Script, values: dict[str, str], lake, options: RunOptions,
                     result: RunResult) -> None:
