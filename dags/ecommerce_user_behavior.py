@@ -3,9 +3,10 @@
 The tasks are built from sql/spark/ when the DAG is parsed: a new .sql file there becomes a task,
 placed after the files that create the tables it reads (sqlscript.model_graph, from each
 statement's table references: the graph `runners/spark_sql.py --list sql/spark` prints). Each
-task runs its file with `runners/spark_sql.py --no-upstream`: tables the file reads come from
-the lake, and the views it reads (files without an @output, such as
-clean_events) are recomputed in the same Spark session, as they cost nothing to define. Then
+task runs its file with `runners/spark_sql.py --no-upstream` (its main, in the task's
+process): tables the file reads come from the lake, and the views it reads (files without an
+@output, such as clean_events) are recomputed in the same Spark session, as they cost nothing
+to define. Then
 common-sql checks run on the tables published to the warehouse: every one has rows, and the
 checks its file declares (`-- @check`, runners/checks.py) hold, with the file's parameters.
 
@@ -21,8 +22,10 @@ Locations (events_path, the clickstream; lake_path) are the active profile's
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from airflow.providers.common.sql.operators.sql import (
@@ -38,6 +41,21 @@ REPO = Path(__file__).resolve().parents[1]
 # The batch's SQL folder (another one only to try the DAG on other files).
 BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
 
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """os.environ with `values` for the duration (a task's secrets for the runner)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def spark_remote() -> str | None:
@@ -102,13 +120,11 @@ def ecommerce_user_behavior():
     @setup
     def start_spark_server() -> bool:
         """Start the local Spark Connect server unless the spark_connect connection names one,
-        or one already answers; True when this run started it (and its teardown stops it)."""
+        or one already answers or is starting; True when this run started it (and its teardown
+        stops it)."""
         from runners import spark_connect
 
-        if spark_remote() or spark_connect.healthy():
-            return False
-        spark_connect.start()
-        return True
+        return False if spark_remote() else spark_connect.ensure()
 
     @teardown
     def stop_spark_server(started: bool) -> None:
@@ -119,24 +135,25 @@ def ecommerce_user_behavior():
 
     @task
     def run_sql_files(files: list[str]) -> None:
-        import subprocess
-        import sys
+        """The files, by runners/spark_sql.py's main in this task's process: a Spark Connect
+        client takes about 2 s to start, which a process of its own would pay per task."""
+        import contextlib
+        import io
 
         from airflow.sdk import Connection
 
-        from runners import spark_connect
+        from runners import spark_connect, spark_sql
         from runners.warehouse import url_of_connection
 
         warehouse_url, secrets = url_of_connection(Connection.get("warehouse"))
-        command = [sys.executable, str(REPO / "runners" / "spark_sql.py"), *files,
-                   "--no-upstream", "--show", "0", "--var", f"warehouse_url={warehouse_url}"]
-        # In the environment, not the command line: the URL may carry a token.
+        # In the environment, not the arguments: the URL may carry a token.
         remote = {"SPARK_REMOTE": spark_remote() or spark_connect.url()}
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True,
-                              env={**os.environ, **secrets, **remote})
-        print(done.stdout)
-        if done.returncode != 0:
-            raise RuntimeError(f"{Path(files[-1]).name} failed:\n{done.stderr[-3000:]}")
+        errors = io.StringIO()
+        with environment({**secrets, **remote}), contextlib.redirect_stderr(errors):
+            code = spark_sql.main([*files, "--no-upstream", "--show", "0",
+                                   "--var", f"warehouse_url={warehouse_url}"])
+        if code != 0:
+            raise RuntimeError(f"{Path(files[-1]).name} failed:\n{errors.getvalue()[-3000:]}")
 
     graph = batch_graph()
     started = start_spark_server()

@@ -189,11 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--conf", type=json.loads, default={}, help="params, as JSON")
     run.add_argument("--outcome", type=Path, help="also write the outcome's JSON to this file")
     commands.add_parser("describe", help="the DAGs' graphs, import errors and parse times")
+    commands.add_parser("migrate", help="airflow db migrate, once per AIRFLOW_HOME and version")
     commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
     args = parser.parse_args(argv)
 
     env = {**airflow_env(), **profile_environment(args.profile)}
     migrate(env)
+    if args.command == "migrate":
+        return 0
     if args.command == "standalone":
         return standalone(env)
     os.environ.update(env)  # before Airflow is imported: it reads its configuration then

@@ -147,6 +147,27 @@ def start(profile: str = "local", timeout: float = 120.0) -> str:
                                   f"see {log_file()}")
 
 
+def ensure(profile: str = "local", timeout: float = 120.0) -> bool:
+    """A healthy local server, by the time this returns: the one that answers, the one still
+    starting (its PID file's process is alive), or a new one. True only when this call started
+    it, so a caller stops only what it started."""
+    if healthy():
+        return False
+    if _alive():  # started by someone else and not answering yet: wait for it
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if healthy():
+                return False
+            if not _alive():
+                break
+            time.sleep(1)
+        else:
+            raise SparkConnectUnavailable(f"the Spark Connect server did not answer in "
+                                          f"{timeout:.0f}s; see {log_file()}")
+    start(profile, timeout)
+    return True
+
+
 def _pid() -> int | None:
     try:
         return int(pid_file().read_text().strip())
