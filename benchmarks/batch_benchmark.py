@@ -101,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
     if "connect" in engines:
         spark_connect.stop()  # a server of another checkout or setting would not compare
         t0 = time.monotonic()
-        remote = spark_connect.start()
+        spark_connect.start()
+        remote = spark_connect.url()
         server = psutil.Process(int(spark_connect.pid_file().read_text()))
         print(f"Spark Connect server {remote} up in {time.monotonic() - t0:.1f}s")
     for size in args.events:

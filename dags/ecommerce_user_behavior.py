@@ -6,9 +6,9 @@ statement's table references: the graph `runners/spark_sql.py --list sql/spark` 
 task runs its file with `runners/spark_sql.py --no-upstream` (its main, in the task's
 process): tables the file reads come from the lake, and the views it reads (files without an
 @output, such as clean_events) are recomputed in the same Spark session, as they cost nothing
-to define. Then
-common-sql checks run on the tables published to the warehouse: every one has rows, and the
-checks its file declares (`-- @check`, runners/checks.py) hold, with the file's parameters.
+to define. Then common-sql checks run on the tables published to the warehouse: every one has
+rows, and the checks its file declares (`-- @check`, runners/checks.py) hold, with the file's
+parameters.
 
 All the files of a run share one warm Spark, through Spark Connect: the `spark_connect`
 connection's endpoint (a cluster's, in the platform profile), or else a local server that the
@@ -40,7 +40,6 @@ from runners.checks import checks_of, column_mapping, table_statements
 REPO = Path(__file__).resolve().parents[1]
 # The batch's SQL folder (another one only to try the DAG on other files).
 BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
-
 
 
 @contextlib.contextmanager
@@ -124,7 +123,7 @@ def ecommerce_user_behavior():
         stops it)."""
         from runners import spark_connect
 
-        return False if spark_remote() else spark_connect.ensure()
+        return False if spark_remote() else spark_connect.start()
 
     @teardown
     def stop_spark_server(started: bool) -> None:

@@ -118,13 +118,32 @@ def server_conf(profile: str = "local") -> dict[str, str]:
     return conf
 
 
-def start(profile: str = "local", timeout: float = 120.0) -> str:
-    """Start the server unless one answers on PORT; return its sc:// URL once it does."""
+def start(profile: str = "local", timeout: float = 120.0) -> bool:
+    """A healthy local server by the time this returns: the one that answers, one still starting
+    (its PID file's process is alive: wait for it), or a new one. True only when this call
+    launched it, so a caller stops only what it started."""
     if healthy():
-        return url()
-    if _answers():
-        raise SparkConnectUnavailable(f"{HOST}:{PORT} is taken by something that is not a "
-                                      "Spark Connect server")
+        return False
+    launching = not _alive()
+    if launching:
+        if _answers():
+            raise SparkConnectUnavailable(f"{HOST}:{PORT} is taken by something that is not a "
+                                          "Spark Connect server")
+        _launch(profile)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive():
+            raise SparkConnectUnavailable(f"the Spark Connect server exited; see {log_file()}")
+        if healthy():
+            return launching
+        time.sleep(1)
+    if launching:
+        stop()
+    raise SparkConnectUnavailable(f"the Spark Connect server did not answer in {timeout:.0f}s; "
+                                  f"see {log_file()}")
+
+
+def _launch(profile: str) -> None:
     HOME.mkdir(parents=True, exist_ok=True)
     command = [str(_spark_home() / "sbin" / "start-connect-server.sh")]
     for key, value in server_conf(profile).items():
@@ -135,37 +154,6 @@ def start(profile: str = "local", timeout: float = 120.0) -> str:
     done = subprocess.run(command, cwd=REPO, env=_daemon_env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise SparkConnectUnavailable(f"start-connect-server.sh failed: {done.stderr.strip()}")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not _alive():
-            raise SparkConnectUnavailable(f"the Spark Connect server exited; see {log_file()}")
-        if healthy():
-            return url()
-        time.sleep(1)
-    stop()
-    raise SparkConnectUnavailable(f"the Spark Connect server did not answer in {timeout:.0f}s; "
-                                  f"see {log_file()}")
-
-
-def ensure(profile: str = "local", timeout: float = 120.0) -> bool:
-    """A healthy local server, by the time this returns: the one that answers, the one still
-    starting (its PID file's process is alive), or a new one. True only when this call started
-    it, so a caller stops only what it started."""
-    if healthy():
-        return False
-    if _alive():  # started by someone else and not answering yet: wait for it
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if healthy():
-                return False
-            if not _alive():
-                break
-            time.sleep(1)
-        else:
-            raise SparkConnectUnavailable(f"the Spark Connect server did not answer in "
-                                          f"{timeout:.0f}s; see {log_file()}")
-    start(profile, timeout)
-    return True
 
 
 def _pid() -> int | None:
@@ -205,7 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.action == "start":
         try:
-            print(start(args.profile))
+            start(args.profile)
+            print(url())
         except SparkConnectUnavailable as error:
             print(f"error: {error}", file=sys.stderr)
             return 1

@@ -51,12 +51,11 @@ def spark_connect_url() -> Iterator[str]:
     this test run unless one already answers, and then left running."""
     from runners import spark_connect
 
-    already_running = spark_connect.healthy()
     try:
-        url = spark_connect.start()
+        started = spark_connect.start()
     except spark_connect.SparkConnectUnavailable as error:
         pytest.fail(str(error))
-    yield url
-    if not already_running:
+    yield spark_connect.url()
+    if started:
         spark_connect.stop()
 
