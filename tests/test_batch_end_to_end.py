@@ -171,14 +171,13 @@ def test_cli_dry_run_catches_a_broken_file_and_names_its_line(tmp_path):
     for path in SQL_SPARK.glob("*.sql"):
         text = path.read_text()
         if path.name == "segments.sql":
-            text = text.replace("WHEN event_type = 'view' THEN events",
-                                "WHEN event_typo = 'view' THEN events")
+            text = text.replace("sum(cart_adds) AS cart_adds", "sum(cart_addz) AS cart_adds")
         (broken / path.name).write_text(text)
     line = next(s.line for s in sqlscript.load(broken / "segments.sql").statements)
     proc = run_cli(str(broken), "--dry-run", "--master", "local[1]")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert f"segments.sql:{line}: statement 1 failed" in proc.stderr
-    assert "event_typo" in proc.stderr
+    assert "cart_addz" in proc.stderr
     assert "wrote" not in proc.stdout  # a dry run writes nothing
 
     proc = run_cli(str(SQL_SPARK), "--dry-run", "--master", "local[1]")

@@ -12,11 +12,22 @@
 -- @output purchase_baskets
 
 CREATE OR REPLACE TEMPORARY VIEW purchase_baskets AS
+WITH session_purchases AS (
+    SELECT
+        user_id,
+        session_id,
+        array_sort(collect_set(product_id)) AS products,
+        count(product_id) AS item_count,
+        -- Whole cents add up exactly as BIGINT; a DECIMAL(22, 2) sum is a slower BigDecimal.
+        sum(cast(price * 100 AS BIGINT)) AS total_cents
+    FROM purchases
+    GROUP BY user_id, session_id
+)
+
 SELECT
     user_id,
     session_id,
-    array_sort(collect_set(product_id)) AS products,
-    count(product_id) AS item_count,
-    sum(price) AS total_amount
-FROM purchases
-GROUP BY user_id, session_id;
+    products,
+    item_count,
+    cast(total_cents / 100.0 AS DECIMAL(22, 2)) AS total_amount
+FROM session_purchases;

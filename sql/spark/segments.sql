@@ -4,7 +4,7 @@
 --   prices), conversion_rate = purchases / views * 100 as DECIMAL(18, 2) rounded half-up, and
 --   segment: premium when total_spent > ${premium_above}, regular when > ${regular_above},
 --   otherwise casual.
--- Input: user_day_activity (the user's events by day and type).
+-- Input: user_day_activity (the user's events by day).
 -- Output: user_segments (lake and warehouse).
 -- Parameters: premium_above, regular_above (the seed's 1000 and 500; strictly greater than).
 -- Edges: total_spent is 0.00 for a user with no purchase, not NULL. conversion_rate is NULL when
@@ -24,9 +24,9 @@ CREATE OR REPLACE TEMPORARY VIEW user_segments AS
 WITH user_activity AS (
     SELECT
         user_id,
-        coalesce(sum(CASE WHEN event_type = 'view' THEN events END), 0) AS views,
-        coalesce(sum(CASE WHEN event_type = 'add_to_cart' THEN events END), 0) AS cart_adds,
-        coalesce(sum(CASE WHEN event_type = 'purchase' THEN events END), 0) AS purchases,
+        sum(views) AS views,
+        sum(cart_adds) AS cart_adds,
+        sum(purchases) AS purchases,
         coalesce(sum(revenue), 0) AS total_spent
     FROM user_day_activity
     GROUP BY user_id

@@ -19,11 +19,10 @@ EVENTS = [
 def test_user_day_activity(spark, tmp_path):
     run_model(spark, "user_day_activity", tmp_path, {"clean_events": clean_events(spark, EVENTS)})
     assert rows(spark, tmp_path, "user_day_activity",
-                ["user_id", "date", "event_type", "events", "revenue"]) == [
-        ("u1", date(2026, 1, 1), "purchase", 2, Decimal("10.11")),
-        ("u1", date(2026, 1, 1), "view", 2, None),
-        ("u1", date(2026, 1, 2), "add_to_cart", 1, None),
-        ("u2", date(2026, 1, 2), "purchase", 1, Decimal("2.00")),
+                ["user_id", "date", "views", "cart_adds", "purchases", "revenue"]) == [
+        ("u1", date(2026, 1, 1), 2, 0, 2, Decimal("10.11")),
+        ("u1", date(2026, 1, 2), 0, 1, 0, None),
+        ("u2", date(2026, 1, 2), 0, 0, 1, Decimal("2.00")),
     ]
 
 
