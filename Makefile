@@ -27,7 +27,7 @@ setup: .venv/.installed .venv-flink/.installed build/jars/.fetched $(FLINK_LIB)/
 
 # Spark starts about 5 s faster with its start-up classes archived (JDK AppCDS); optional.
 build/.spark-classes: .venv/.installed build/jars/.fetched
-	$(PY) runners/spark_class_archive.py > build/spark-classes.log 2>&1 \
+	$(PY) runners/engines/spark_class_archive.py > build/spark-classes.log 2>&1 \
 	    || echo "no Spark class archive (see build/spark-classes.log): Spark starts without it"
 	touch $@
 

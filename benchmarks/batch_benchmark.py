@@ -6,9 +6,9 @@ For each size it generates the clickstream once (reused on later runs), then run
 whole process on the same files in the same run:
 - sql:     runners/spark_sql.py sql/spark, Spark in its process, publishing to PostgreSQL (the
            seed's warehouse kind);
-- connect: the same with --remote, on a Spark Connect server that is already warm: started with
-           the same settings before the runs (runners/spark_connect.py), and given one run of
-           its own first, not counted;
+- connect: the same with --remote, on a Spark Connect server that is already warm: started
+           with the same settings before the runs (runners/services/spark_connect.py), and given
+           one run of its own first, not counted;
 - seed:    benchmarks/seed_dataframe.py, the seed's program with only its crash fixes;
 - duckdb:  benchmarks/duckdb_batch.py, the non-ML steps on DuckDB.
 Each engine runs --repeat times, interleaved; it prints the median wall time (and every run's),
@@ -35,8 +35,8 @@ import psutil
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners import local_postgres, spark_connect  # noqa: E402
-from runners.generate_clickstream import ensure  # noqa: E402
+from runners.sample_data.generate_clickstream import ensure  # noqa: E402
+from runners.services import local_postgres, spark_connect  # noqa: E402
 
 BENCH_DIR = REPO / "data" / "bench"
 CORES = os.cpu_count() or 1

@@ -16,7 +16,7 @@ It generates the transactions once (reused on later runs), then runs each job --
 - latency:   the platform job as deployed (runners/flink_sql.py --profile platform: Kafka in,
              exactly-once Kafka out, the warehouse over JDBC) at a fixed input rate: from a
              transaction produced to its alert readable by a read_committed consumer, p50/p99
-             (--latency-rate; needs the PostgreSQL of runners/local_postgres.py).
+             (--latency-rate; needs the PostgreSQL of runners/services/local_postgres.py).
 Throughput is events/s of the whole process (start-up included), "sustained" without the
 start-up (the same job on a 1,000-line file), per core (the machine's cores, which parallelism 2
 keeps busy), and CPU-seconds of the process tree per 1,000 events.
@@ -40,13 +40,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners import flink_env  # noqa: E402
+from runners.engines import flink_env  # noqa: E402
 
 if __name__ == "__main__":  # started from the main environment: go on in the Flink one
     flink_env.hand_over(__file__, sys.argv[1:])
 
 from benchmarks.batch_benchmark import measure  # noqa: E402
-from runners.generate_transactions import ensure  # noqa: E402
+from runners.sample_data.generate_transactions import ensure  # noqa: E402
 
 BENCH = REPO / "benchmarks" / "flink"
 FLINK_SQL = REPO / "sql" / "flink"
@@ -84,7 +84,7 @@ def sql_command(query: str, source: str, variables: dict[str, str]) -> list[str]
 
 def creates_alerts(path: Path) -> bool:
     """Whether the file is a detector: it creates a view named <file name>_alerts."""
-    from runners import sqlscript
+    from runners.engines import sqlscript
 
     return path.is_file() and \
         f"{path.stem}_alerts" in sqlscript.load(path, dialect="flink").creates()
@@ -102,7 +102,7 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
     runs alone through queries/detector.sql. QUERY@thread runs its Python functions in Flink's
     thread mode (PEMJA, in the JVM).
     """
-    from runners import flink_sql
+    from runners.engines import flink_sql
     from runners.profiles import load_profile
 
     query, _, mode = query.partition("@")
@@ -182,7 +182,7 @@ def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: 
 
 
 def kafka_run(data: Path, events: int) -> dict:
-    from runners import kafka_broker
+    from runners.services import kafka_broker
     from tests.flink.platform_io import produce_lines
 
     broker = kafka_broker.start()
@@ -242,9 +242,9 @@ def latency_run(rate: float, seconds: float, interval: str,
 
     from confluent_kafka import Consumer, Producer
 
-    from runners import kafka_broker
-    from runners.flink_sql import latest_checkpoint
-    from runners.generate_transactions import Rates, events
+    from runners.engines.flink_sql import latest_checkpoint
+    from runners.sample_data.generate_transactions import Rates, events
+    from runners.services import kafka_broker
     from tests.flink.platform_io import create_job_topics
 
     broker = kafka_broker.start()
@@ -355,7 +355,7 @@ def latency_warehouse() -> str:
     """A fresh schema in the test PostgreSQL with the fraud_alerts table; its JDBC URL."""
     import psycopg2
 
-    from runners import local_postgres
+    from runners.services import local_postgres
 
     url = local_postgres.start()
     schema = f"latency_{uuid.uuid4().hex[:8]}"

@@ -24,9 +24,9 @@ def main(events_path: str, lake_path: str, warehouse_url: str) -> None:
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
 
+    from runners.engines.spark_sql import spark_conf, start_spark
+    from runners.engines.warehouse import parse_url
     from runners.profiles import load_profile
-    from runners.spark_sql import spark_conf, start_spark
-    from runners.warehouse import parse_url
 
     started = time.monotonic()
     conf = spark_conf(load_profile("local"), None)

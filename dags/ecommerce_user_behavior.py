@@ -7,12 +7,12 @@ task runs its file with `runners/spark_sql.py --no-upstream` (its main, in the t
 process): tables the file reads come from the lake, and the views it reads (files without an
 @output, such as clean_events) are recomputed in the same Spark session, as they cost nothing
 to define. Then common-sql checks run on the tables published to the warehouse: every one has
-rows, and the checks its file declares (`-- @check`, runners/checks.py) hold, with the file's
-parameters.
+rows, and the checks its file declares (`-- @check`, runners/engines/checks.py) hold, with the
+file's parameters.
 
 All the files of a run share one warm Spark, through Spark Connect: the `spark_connect`
 connection's endpoint (a cluster's, in the platform profile), or else a local server that the
-setup task starts and the teardown stops (runners/spark_connect.py).
+setup task starts and the teardown stops (runners/services/spark_connect.py).
 
 Connections: warehouse (DuckDB or PostgreSQL) is where the tables are published and checked;
 spark_connect (optional) is a Spark Connect endpoint.
@@ -34,8 +34,8 @@ from airflow.providers.common.sql.operators.sql import (
 )
 from airflow.sdk import dag, setup, task, task_group, teardown
 
-from runners import sqlscript
-from runners.checks import checks_of, column_mapping, table_statements
+from runners.engines import sqlscript
+from runners.engines.checks import checks_of, column_mapping, table_statements
 
 REPO = Path(__file__).resolve().parents[1]
 # The batch's SQL folder (another one only to try the DAG on other files).
@@ -62,7 +62,7 @@ def spark_remote() -> str | None:
     from airflow.sdk import Connection
     from airflow.sdk.exceptions import AirflowNotFoundException
 
-    from runners.spark_connect import url_of_connection
+    from runners.services.spark_connect import url_of_connection
 
     try:
         return url_of_connection(Connection.get("spark_connect"))
@@ -73,7 +73,7 @@ def spark_remote() -> str | None:
 def published_checks(graph: list[sqlscript.Model]) -> dict[str, tuple[dict, dict]]:
     """For each published table: the SQLTableCheckOperator checks (it has rows, and its file's
     row conditions) and the SQLColumnCheckOperator column_mapping, from the @check lines of
-    the file that creates it, with the file's parameters (runners/checks.py)."""
+    the file that creates it, with the file's parameters (runners/engines/checks.py)."""
     found = {}
     for model in graph:
         checks = checks_of(model.script)
@@ -121,13 +121,13 @@ def ecommerce_user_behavior():
         """Start the local Spark Connect server unless the spark_connect connection names one,
         or one already answers or is starting; True when this run started it (and its teardown
         stops it)."""
-        from runners import spark_connect
+        from runners.services import spark_connect
 
         return False if spark_remote() else spark_connect.start()
 
     @teardown
     def stop_spark_server(started: bool) -> None:
-        from runners import spark_connect
+        from runners.services import spark_connect
 
         if started:
             spark_connect.stop()
@@ -141,8 +141,9 @@ def ecommerce_user_behavior():
 
         from airflow.sdk import Connection
 
-        from runners import spark_connect, spark_sql
-        from runners.warehouse import url_of_connection
+        from runners.engines import spark_sql
+        from runners.engines.warehouse import url_of_connection
+        from runners.services import spark_connect
 
         warehouse_url, secrets = url_of_connection(Connection.get("warehouse"))
         # In the environment, not the arguments: the URL may carry a token.

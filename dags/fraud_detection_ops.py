@@ -23,7 +23,7 @@ from pathlib import Path
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, TriggerRule, dag, task
 
-from runners.warehouse import sql_string
+from runners.engines.warehouse import sql_string
 
 REPO = Path(__file__).resolve().parents[1]
 # Job states in which Flink itself is running or recovering the job: nothing to do.
@@ -94,7 +94,7 @@ def fraud_detection_ops():
         import sys
         import time
 
-        from runners.flink_sql import latest_checkpoint
+        from runners.engines.flink_sql import latest_checkpoint
         from runners.profiles import load_profile
 
         flink = load_profile(params["profile"]).flink

@@ -14,7 +14,7 @@ lake_sql_conn_id parameter names another); ml_metadata
 names another); slack_webhook (optional: without it notifications are recorded in the
 profile's notifications_path); and spark_conn_id's connection when that parameter is set (its
 host is the Spark master; otherwise Spark runs locally).
-runners/airflow_local.py sets up the local defaults.
+runners/services/airflow_local.py sets up the local defaults.
 
 Locations (lake_path, models_path, reports_path, notifications_path) are the active profile's
 (runners/profiles.py: SQLPLATFORM_PROFILE, else local); the parameters are the run's own.
@@ -33,11 +33,11 @@ from airflow.providers.common.sql.operators.sql import (
 )
 from airflow.sdk import Param, TriggerRule, dag, task, task_group, teardown
 
-from runners import sqlscript
-from runners.checks import column_mapping, table_statements
-from runners.churn_sources import DECLARATION, raw_sources
+from runners.engines import sqlscript
+from runners.engines.checks import column_mapping, table_statements
+from runners.engines.churn_sources import DECLARATION, raw_sources
+from runners.engines.warehouse import sql_string
 from runners.profiles import location
-from runners.warehouse import sql_string
 
 REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "churn_prediction"
@@ -190,7 +190,7 @@ def ml_pipeline_customer_churn():
 
     @task
     def alert_poor_performance(params=None, ds=None, ti=None) -> str:
-        from runners.notify import notify
+        from runners.report.notify import notify
 
         metrics = ti.xcom_pull(task_ids="validate_model", key="metrics")
         notify("model_performance_alert",
@@ -208,7 +208,7 @@ def ml_pipeline_customer_churn():
 
     @task
     def send_success_notification(params=None, ds=None, ti=None) -> str:
-        from runners.notify import notify
+        from runners.report.notify import notify
 
         metrics = ti.xcom_pull(task_ids="validate_model", key="metrics")
         return notify("pipeline_success",

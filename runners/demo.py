@@ -9,12 +9,12 @@
    on an in-process cluster and writes its alerts under data/alerts;
 4. the churn pipeline: Airflow runs ml_pipeline_customer_churn (raw-data checks, Spark SQL
    features, training, the F1 gate, the model registry);
-5. the report: one HTML page with charts (runners/report.py).
+5. the report: one HTML page with charts (runners/report/report.py).
 
 The DAG runs are real Airflow runs (dag.test) recorded in data/airflow, so
-`runners/airflow_local.py standalone` shows them in Airflow's UI afterwards. Each step writes its
-output to data/demo/<step>.log; the demo prints what each step made and took, and stops at the
-first step that fails, naming its log.
+`runners/services/airflow_local.py standalone` shows them in Airflow's UI afterwards. Each step
+writes its output to data/demo/<step>.log; the demo prints what each step made and took, and stops
+at the first step that fails, naming its log.
 """
 
 from __future__ import annotations
@@ -29,22 +29,23 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from runners import CHECKOUT  # noqa: E402
 
-from runners import (  # noqa: E402
+if str(CHECKOUT) not in sys.path:
+    sys.path.insert(0, str(CHECKOUT))
+
+from runners.engines import sqlscript  # noqa: E402
+from runners.engines.warehouse import parse_url  # noqa: E402
+from runners.profiles import load_profile  # noqa: E402
+from runners.report import report  # noqa: E402
+from runners.sample_data import (  # noqa: E402
     generate_churn,
     generate_clickstream,
     generate_transactions,
-    report,
-    spark_connect,
-    sqlscript,
 )
-from runners.profiles import load_profile  # noqa: E402
-from runners.warehouse import parse_url  # noqa: E402
+from runners.services import spark_connect  # noqa: E402
 
-LOGS = REPO / "data" / "demo"
+LOGS = CHECKOUT / "data" / "demo"
 
 
 class StepFailed(Exception):
@@ -56,7 +57,7 @@ def run_logged(step: str, command: list[str], env: dict[str, str] | None = None)
     LOGS.mkdir(parents=True, exist_ok=True)
     log = LOGS / f"{step}.log"
     with log.open("w") as out:
-        done = subprocess.run(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+        done = subprocess.run(command, cwd=CHECKOUT, stdout=out, stderr=subprocess.STDOUT,
                               env={**os.environ, **(env or {})})
     if done.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-25:])
@@ -69,7 +70,8 @@ def run_dag(dag_id: str, date: dt.date) -> dict:
     outcome_file = LOGS / f"{dag_id}.outcome.json"
     outcome_file.unlink(missing_ok=True)
     try:
-        run_logged(dag_id, [sys.executable, str(REPO / "runners" / "airflow_local.py"), "run",
+        airflow_local = CHECKOUT / "runners" / "services" / "airflow_local.py"
+        run_logged(dag_id, [sys.executable, str(airflow_local), "run",
                             dag_id, "--date", date.isoformat(), "--outcome", str(outcome_file)],
                    env={"SQLPLATFORM_TASK_RETRIES": "0"})
     except StepFailed as failure:
@@ -94,7 +96,7 @@ def generate_data(args: argparse.Namespace, paths: dict[str, str]) -> str:
 
 def published_tables() -> list[str]:
     """The warehouse tables the batch's files declare (@output ... publish)."""
-    return [output.table for path in sorted((REPO / "sql" / "spark").glob("*.sql"))
+    return [output.table for path in sorted((CHECKOUT / "sql" / "spark").glob("*.sql"))
             for output in sqlscript.load(path).outputs if output.publish]
 
 
@@ -105,7 +107,7 @@ def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
     target = parse_url(paths["warehouse_url"])
     counts = []
     if isinstance(target, str):
-        con = duckdb.connect(str(REPO / target), read_only=True)
+        con = duckdb.connect(str(CHECKOUT / target), read_only=True)
         try:
             for table in published_tables():
                 rows = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
@@ -116,8 +118,8 @@ def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
 
 
 def fraud_replay(args: argparse.Namespace, paths: dict[str, str]) -> str:
-    run_logged("fraud_replay", [sys.executable, str(REPO / "runners" / "flink_sql.py"),
-                                str(REPO / "sql" / "flink" / "fraud_detection.sql")])
+    run_logged("fraud_replay", [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
+                                str(CHECKOUT / "sql" / "flink" / "fraud_detection.sql")])
     alerts = Path(paths["alerts_path"])
 
     def lines(folder: Path) -> int:
@@ -158,11 +160,12 @@ def start_in_background() -> dict[str, subprocess.Popen]:
     started = {}
     for name, command in (("airflow_migrate", ["airflow_local.py", "migrate"]),
                           ("spark_connect", ["spark_connect.py", "start"])):
+        script = CHECKOUT / "runners" / "services" / command[0]
         if name == "spark_connect" and spark_connect.healthy():
             continue  # someone else's server: leave it alone
         with open(LOGS / f"{name}.log", "w") as log:
             started[name] = subprocess.Popen(
-                [sys.executable, str(REPO / "runners" / command[0]), *command[1:]], cwd=REPO,
+                [sys.executable, str(script), *command[1:]], cwd=CHECKOUT,
                 stdout=log, stderr=subprocess.STDOUT)
     return started
 
@@ -215,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\ndemo took {time.monotonic() - started:.0f} s: "
           + ", ".join(f"{name.split(' (')[0]} {seconds:.0f} s" for name, seconds in timings))
     print(f"report: {Path(paths['reports_path']) / 'platform_report.html'}")
-    print("Airflow's UI with these runs: .venv/bin/python runners/airflow_local.py standalone")
+    print("Airflow's UI with these runs: "
+          ".venv/bin/python runners/services/airflow_local.py standalone")
     return 0
 
 

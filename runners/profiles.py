@@ -5,7 +5,7 @@ the platform that way, never through a file in the repository. A relative `*_pat
 folder of the checkout, whatever the working folder.
 
 The profile is the one place that says where things are. The DAGs' tasks use the active one
-(`active_profile()`: SQLPLATFORM_PROFILE, which runners/airflow_local.py sets, else local).
+(`active_profile()`: SQLPLATFORM_PROFILE, which runners/services/airflow_local.py sets, else local).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
-CHECKOUT = PROFILE_DIR.parent.parent
+from runners import CHECKOUT  # noqa: E402
+
 ENV_REF = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 

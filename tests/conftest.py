@@ -15,7 +15,8 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners import flink_env, local_postgres  # noqa: E402
+from runners.engines import flink_env  # noqa: E402
+from runners.services import local_postgres  # noqa: E402
 
 collect_ignore = ([p.name for p in Path(__file__).parent.iterdir() if p.name != "flink"]
                   if flink_env.here() else ["flink"])
@@ -25,8 +26,8 @@ SQL_SPARK = REPO / "sql" / "spark"
 
 @pytest.fixture(scope="session")
 def spark():
+    from runners.engines.spark_sql import spark_conf, start_spark
     from runners.profiles import load_profile
-    from runners.spark_sql import spark_conf, start_spark
 
     conf = spark_conf(load_profile("local"), master="local[2]")
     conf.update({"spark.driver.memory": "1g", "spark.sql.shuffle.partitions": "4",
@@ -47,9 +48,9 @@ def postgres_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def spark_connect_url() -> Iterator[str]:
-    """The sc:// URL of a local Spark Connect server (runners/spark_connect.py), started for
-    this test run unless one already answers, and then left running."""
-    from runners import spark_connect
+    """The sc:// URL of a local Spark Connect server (runners/services/spark_connect.py), started
+    for this test run unless one already answers, and then left running."""
+    from runners.services import spark_connect
 
     try:
         started = spark_connect.start()

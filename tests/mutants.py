@@ -33,7 +33,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # run as python -m tests.mutants from anywhere
 
-from runners import flink_env, sqlscript  # noqa: E402
+from runners.engines import flink_env, sqlscript  # noqa: E402
 
 # Each SQL file's fast tests: the hand-written unit tests that run it on the real engine.
 FAST_TESTS = {
@@ -222,7 +222,7 @@ def run_in_worker(tests: list[str], mutants: list[Mutant]):
     import json
 
     job = json.dumps({"tests": tests, "mutants": [m.__dict__ for m in mutants]})
-    # tests/flink runs in the Flink environment (runners/flink_env.py), the rest in this one.
+    # tests/flink runs in the Flink environment (runners/engines/flink_env.py), the rest here.
     python = flink_env.python() if all(t.startswith("tests/flink/") for t in tests) \
         else sys.executable
     worker = subprocess.Popen([python, "-m", "tests.mutants", "--worker", job], cwd=REPO,

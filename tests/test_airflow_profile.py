@@ -1,8 +1,9 @@
-"""runners/airflow_local.py --profile: the tasks' runners get the profile, once it is complete."""
+"""runners/services/airflow_local.py --profile: the tasks' runners get the profile, once it is
+complete."""
 
 import pytest
 
-from runners.airflow_local import profile_environment
+from runners.services.airflow_local import profile_environment
 
 PLATFORM_NEEDS = ["EVENTS_PATH", "FRAUD_JDBC_URL", "KAFKA_BOOTSTRAP", "LAKE_PATH", "MODELS_PATH",
                   "NOTIFICATIONS_PATH", "REPORTS_PATH", "WAREHOUSE_URL"]

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from runners import sqlscript
-from runners.generate_clickstream import generate
-from runners.spark_sql import RunOptions, SparkSqlRunner, collect_scripts
+from runners.engines import sqlscript
+from runners.engines.spark_sql import RunOptions, SparkSqlRunner, collect_scripts
+from runners.sample_data.generate_clickstream import generate
 from tests import reference
 
 REPO = Path(__file__).resolve().parent.parent

@@ -1,13 +1,14 @@
-"""@check declarations (runners/checks.py): parsed beside the model, run by the Spark runner."""
+"""@check declarations (runners/engines/checks.py): parsed beside the model, run by the Spark
+runner."""
 
 from __future__ import annotations
 
 import pytest
 
-from runners import sqlscript
-from runners.checks import checks_of, column_mapping, table_statements
-from runners.spark_sql import RunOptions, SparkSqlRunner
-from runners.sqlscript import ScriptError
+from runners.engines import sqlscript
+from runners.engines.checks import checks_of, column_mapping, table_statements
+from runners.engines.spark_sql import RunOptions, SparkSqlRunner
+from runners.engines.sqlscript import ScriptError
 
 MODEL = """-- @param min_score = 0.5
 -- @check scores.user_id not_null

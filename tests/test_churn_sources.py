@@ -9,8 +9,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from runners.churn_sources import raw_sources
-from runners.generate_churn import conform, generate, source_folder
+from runners.engines.churn_sources import raw_sources
+from runners.sample_data.generate_churn import conform, generate, source_folder
 
 
 def test_the_declaration_names_four_sources_with_their_views():

@@ -2,7 +2,7 @@
 
 import pyarrow.parquet as pq
 
-from runners.generate_clickstream import SCHEMA, DirtRates, generate
+from runners.sample_data.generate_clickstream import SCHEMA, DirtRates, generate
 
 
 def read(path):
@@ -49,7 +49,7 @@ def test_clean_data_has_no_dirt(tmp_path):
 
 
 def test_ensure_generates_once_per_size_and_seed(tmp_path):
-    from runners.generate_clickstream import ensure
+    from runners.sample_data.generate_clickstream import ensure
 
     assert ensure(1_000, tmp_path / "e", seed=1) is True
     assert ensure(1_000, tmp_path / "e", seed=1) is False  # reused
@@ -57,7 +57,7 @@ def test_ensure_generates_once_per_size_and_seed(tmp_path):
 
 
 def test_ensure_generates_again_when_the_generator_changed(tmp_path):
-    from runners import sample_marker
+    from runners.sample_data import sample_marker
 
     generator = tmp_path / "generator.py"
     generator.write_text("version = 1\n")

@@ -1,7 +1,7 @@
 """The local broker's cluster id must survive Kafka's own command-line parser."""
 import base64
 
-from runners import kafka_broker
+from runners.services import kafka_broker
 
 
 def test_a_cluster_id_never_starts_with_a_dash() -> None:

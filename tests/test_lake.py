@@ -2,7 +2,7 @@
 
 import pytest
 
-from runners.lake import Lake
+from runners.engines.lake import Lake
 
 
 def table_rows(spark, path):

@@ -1,6 +1,6 @@
-"""The local Spark Connect server's command (runners/spark_connect.py): it starts, answers on
-127.0.0.1 only, keeps its PID file and log under data/, and stops; without a server, the runner
-says so at once instead of retrying."""
+"""The local Spark Connect server's command (runners/services/spark_connect.py): it starts,
+answers on 127.0.0.1 only, keeps its PID file and log under data/, and stops; without a server,
+the runner says so at once instead of retrying."""
 
 from __future__ import annotations
 
@@ -62,4 +62,4 @@ def test_without_a_server_the_runner_stops_at_once_and_says_how_to_start_one():
     assert done.returncode == 2
     assert done.stderr.strip() == (
         f"error: no Spark Connect server answers at sc://127.0.0.1:{port}; start a local one "
-        "with `python runners/spark_connect.py start`")
+        "with `python runners/services/spark_connect.py start`")

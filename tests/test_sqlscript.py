@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from runners import sqlscript
-from runners.sqlscript import ScriptError
+from runners.engines import sqlscript
+from runners.engines.sqlscript import ScriptError
 
 SCRIPT = """-- header; with a semicolon
 -- @param events_path = data/x
@@ -195,7 +195,7 @@ def test_segments_depends_on_user_day_activity_only():
 
 
 def test_list_prints_each_file_with_what_it_reads_and_writes(capsys):
-    from runners import spark_sql
+    from runners.engines import spark_sql
 
     assert spark_sql.main(["--list", "sql/spark/segments.sql"]) == 0
     lines = [line.split() for line in capsys.readouterr().out.splitlines()]
@@ -208,7 +208,7 @@ def test_list_prints_each_file_with_what_it_reads_and_writes(capsys):
 
 
 def test_runner_refuses_files_that_wait_on_each_other(tmp_path):
-    from runners.spark_sql import RunOptions, SparkSqlRunner
+    from runners.engines.spark_sql import RunOptions, SparkSqlRunner
 
     write(tmp_path, "x.sql", "CREATE TEMP VIEW x AS SELECT * FROM y")
     write(tmp_path, "y.sql", "CREATE TEMP VIEW y AS SELECT * FROM x")

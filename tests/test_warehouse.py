@@ -4,8 +4,8 @@ import duckdb
 import psycopg2
 import pytest
 
-from runners.lake import Lake
-from runners.warehouse import PostgresTarget, WarehouseError, parse_url, publish
+from runners.engines.lake import Lake
+from runners.engines.warehouse import PostgresTarget, WarehouseError, parse_url, publish
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_bad_urls_are_named(url, message):
 def test_a_warehouse_url_and_its_airflow_connection_convert_both_ways(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    from runners.warehouse import connection_fields, url_of_connection
+    from runners.engines.warehouse import connection_fields, url_of_connection
 
     monkeypatch.setenv("PGPASSWORD", "from-the-environment")
     fields = connection_fields("postgresql://analyst@db.internal:5433/warehouse")

@@ -8,7 +8,7 @@
 --   sql/flink/fraud_detection.sql, on the files connectors).
 -- Outputs: alert_type, bucket_start (TIMESTAMP), alerts; ordered by bucket_start, alert_type.
 -- Parameters: alerts_path, bucket_minutes.
--- Runs in DuckDB (runners/report.py).
+-- Runs in DuckDB (runners/report/report.py).
 -- @param alerts_path = data/alerts
 -- @param bucket_minutes = 60
 

@@ -7,7 +7,7 @@
 --   holdout_rows, metric, score; one row per metric, in the order above.
 -- Parameters: reports_path.
 -- The report's columns are named, so a key that an older report lacks reads as NULL.
--- Runs in DuckDB (runners/report.py).
+-- Runs in DuckDB (runners/report/report.py).
 -- @param reports_path = data/reports
 
 WITH newest_report AS (

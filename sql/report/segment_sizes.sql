@@ -6,7 +6,7 @@
 -- Outputs: one row per segment present: segment, user_count, share_pct, total_spent; ordered
 --   premium, regular, casual (any other value last, by name).
 -- Parameters: lake_path (from the profile).
--- Runs in DuckDB (runners/report.py).
+-- Runs in DuckDB (runners/report/report.py).
 
 WITH segmented_users AS (
     SELECT

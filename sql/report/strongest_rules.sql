@@ -7,7 +7,7 @@
 -- Outputs: if_bought, then_buys, confidence (3 decimals), lift (2 decimals), support
 --   (4 decimals); strongest first.
 -- Parameters: lake_path (from the profile), top_n.
--- Runs in DuckDB (runners/report.py).
+-- Runs in DuckDB (runners/report/report.py).
 -- @param top_n = 10
 
 WITH readable_rules AS (

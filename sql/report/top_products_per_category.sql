@@ -7,7 +7,7 @@
 -- Outputs: one row per (category, product_id): category, product_id, purchase_count,
 --   avg_price, rank; ordered by category, rank, product_id.
 -- Parameters: lake_path (from the profile), top_n.
--- Runs in DuckDB (runners/report.py).
+-- Runs in DuckDB (runners/report/report.py).
 -- @param top_n = 5
 
 SELECT

@@ -37,7 +37,8 @@ def write_profile(path: Path, data: Path, **locations: str) -> Path:
 
 
 class LocalAirflow:
-    """runners/airflow_local.py with this module's home, data folder, profile and warehouse."""
+    """runners/services/airflow_local.py with this module's home, data folder, profile and
+    warehouse."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -52,7 +53,8 @@ class LocalAirflow:
         self.env.pop("WAREHOUSE_URL", None)
 
     def command(self, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(REPO / "runners" / "airflow_local.py"), *args],
+        script = REPO / "runners" / "services" / "airflow_local.py"
+        return subprocess.run([sys.executable, str(script), *args],
                               cwd=REPO, env=env or self.env, capture_output=True, text=True,
                               timeout=900)
 

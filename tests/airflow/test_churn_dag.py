@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.generate_churn import generate, source_folder
+from runners.sample_data.generate_churn import generate, source_folder
 from udfs import churn_model
 
 CHURN = "ml_pipeline_customer_churn"

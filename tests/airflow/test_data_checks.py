@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from runners.generate_churn import generate, source_folder
+from runners.sample_data.generate_churn import generate, source_folder
 
 REPO = Path(__file__).resolve().parents[2]
 DAY = dt.date(2026, 1, 1)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from runners import spark_connect
-from runners.generate_clickstream import DirtRates, generate
+from runners.sample_data.generate_clickstream import DirtRates, generate
+from runners.services import spark_connect
 
 DAG_ID = "ecommerce_user_behavior"
 REPO = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from runners.generate_transactions import Rates, events
+from runners.sample_data.generate_transactions import Rates, events
 from tests.flink.conftest import flink_rest
 from tests.flink.platform_io import create_job_topics, produce_lines
 

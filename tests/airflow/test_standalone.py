@@ -1,5 +1,5 @@
-"""`runners/airflow_local.py standalone`: Airflow's UI comes up with the three DAGs, and Ctrl-C
-stops every process it started (airflow standalone alone leaves its scheduler running)."""
+"""`runners/services/airflow_local.py standalone`: Airflow's UI comes up with the three DAGs, and
+Ctrl-C stops every process it started (airflow standalone alone leaves its scheduler running)."""
 
 from __future__ import annotations
 
@@ -57,7 +57,8 @@ def test_ui_serves_the_dags_and_ctrl_c_stops_everything(local_airflow):
     env = {**local_airflow.env, "AIRFLOW__API__PORT": str(port),
            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/"}
     server = subprocess.Popen(
-        [sys.executable, str(REPO / "runners" / "airflow_local.py"), "standalone"], cwd=REPO,
+        [sys.executable, str(REPO / "runners" / "services" / "airflow_local.py"), "standalone"],
+        cwd=REPO,
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         # A terminal's Ctrl-C: this test's own SIGINT handling must not be inherited.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))

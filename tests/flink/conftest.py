@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from runners import flink_env, kafka_broker
+from runners.engines import flink_env
+from runners.services import kafka_broker
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from runners import flink_sql
+from runners.engines import flink_sql
 from runners.profiles import load_profile
 
 REPO = Path(__file__).resolve().parents[2]

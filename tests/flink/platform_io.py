@@ -38,7 +38,7 @@ def warehouse_rows(warehouse) -> list[dict]:
 
 def create_job_topics(topic: str) -> None:
     """The job's input topic (one partition: the reference sees its order) and its outputs."""
-    from runners import kafka_broker
+    from runners.services import kafka_broker
 
     kafka_broker.create_topics(topic, partitions=1)
     kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",

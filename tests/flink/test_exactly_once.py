@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from runners.flink_sql import latest_checkpoint
-from runners.generate_transactions import Rates, events
+from runners.engines.flink_sql import latest_checkpoint
+from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
 from tests.flink.platform_io import (
     consume_committed,

@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from runners.generate_transactions import Rates, events
+from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
 from tests.flink.harness import run_job
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from runners import flink_sql
+from runners.engines import flink_sql
 
 KEYS = ["transactionId", "amount", "timestamp", "merchantCategory"]
 LINES = [

@@ -1,6 +1,6 @@
 """The platform profile: the same job, Kafka in and out and the warehouse over JDBC, for real.
 
-A KRaft broker (runners/kafka_broker.py) and the test PostgreSQL. The transactions go to a
+A KRaft broker (runners/services/kafka_broker.py) and the test PostgreSQL. The transactions go to a
 one-partition topic, so their order is the order the reference sees; the job runs bounded
 (kafka_bounded_mode = latest-offset). A read_committed consumer must see exactly the expected
 alerts, and PostgreSQL's fraud_alerts must hold every combined alert once, also after a replay.
@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from runners import flink_sql
-from runners.generate_transactions import Rates, events
+from runners.engines import flink_sql
 from runners.profiles import load_profile
+from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
 from tests.flink.platform_io import (
     consume_committed,

@@ -14,7 +14,7 @@ import operator
 
 import pytest
 
-from runners import flink_sql
+from runners.engines import flink_sql
 
 # (position, text, factor): the five detectors' types and their 1 - risk.
 ROWS = [(1, "HIGH_VELOCITY", 1 - 0.95), (2, "UNUSUAL_AMOUNT", 1 - 0.7),

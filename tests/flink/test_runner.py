@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from runners import flink_sql
+from runners.engines import flink_sql
+from runners.engines.sqlscript import ScriptError, parse
 from runners.profiles import ProfileError
-from runners.sqlscript import ScriptError, parse
 
 REPO = Path(__file__).resolve().parents[2]
 JOB = REPO / "sql" / "flink" / "fraud_detection.sql"

@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from runners import flink_sql
+from runners.engines import flink_sql
 from tests.flink import seed_rules
 from tests.flink.conftest import FLINK_HOME, flink_rest
 from tests.flink.harness import read_sink
@@ -32,7 +32,8 @@ def test_the_sql_client_runs_the_job(flink_cluster, tmp_path):
     script = tmp_path / "fraud.sql"
     rendered = io.StringIO()
     with contextlib.redirect_stdout(rendered):
-        code = flink_sql.main([str(flink_sql.REPO / "sql/flink/fraud_detection.sql"), "--render",
+        job_file = flink_sql.CHECKOUT / "sql/flink/fraud_detection.sql"
+        code = flink_sql.main([str(job_file), "--render",
                                "--parallelism", "1", "--var", f"transactions_path={source}",
                                "--var", f"alerts_path={alerts}"])
     assert code == 0

@@ -6,8 +6,8 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-from runners import sqlscript
-from runners.spark_sql import RunOptions, SparkSqlRunner
+from runners.engines import sqlscript
+from runners.engines.spark_sql import RunOptions, SparkSqlRunner
 
 SQL_SPARK = Path(__file__).resolve().parents[2] / "sql" / "spark"
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from runners.generate_churn import source_folder
+from runners.sample_data.generate_churn import source_folder
 from tests.spark.harness import rows, run_model, view_rows
 from tests.spark.xxhash64 import xxh64
 

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from runners.generate_clickstream import SCHEMA
+from runners.sample_data.generate_clickstream import SCHEMA
 from tests.spark.harness import rows, run_model, view_rows
 
 T = datetime(2026, 1, 1, 23, 59, 59, tzinfo=UTC)

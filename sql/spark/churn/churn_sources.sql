@@ -3,14 +3,15 @@
 -- Computes: raw_customers, raw_payments, raw_support_tickets and raw_product_usage, read from the
 --   folders the seed's DAG checks: ${lake_path}/raw/<source>/${snapshot_date}/.
 -- Inputs: Parquet under ${lake_path}/raw/ (customer_data, transactions, support_tickets,
---   product_usage; runners/generate_churn.py writes sample ones). A file whose columns do not
---   match fails here, naming the column.
+--   product_usage; runners/sample_data/generate_churn.py writes sample ones). A file whose
+--   columns do not match fails here, naming the column.
 -- Outputs: the four views, nothing written.
 -- Parameters: lake_path; snapshot_date, the day the snapshot describes (YYYY-MM-DD, the DAG
 --   run's logical date); max_null_rate, the share of NULLs a required column may hold (the
 --   seed's 10%).
 -- Checks: the @check lines below, on the raw files. The churn DAG runs them on the day's Parquet
---   before anything reads it; runners/generate_churn.py writes these columns and types.
+--   before anything reads it; runners/sample_data/generate_churn.py writes these columns and
+--   types.
 -- @param snapshot_date = 2026-01-01
 -- @param max_null_rate = 0.10
 -- @check raw_customers.customer_id not_null

@@ -1,6 +1,6 @@
 """The platform report: one HTML page with charts of what the batch, fraud and churn runs made.
 
-    python runners/report.py [--profile local] [--var name=value ...] [--out FILE]
+    python runners/report/report.py [--profile local] [--var name=value ...] [--out FILE]
 
 Each chart's rows come from one DuckDB query in sql/report/ (the file says what it reads and
 returns); this module only draws them. The page is self-contained (inline SVG, no scripts, no
@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+from runners import CHECKOUT  # noqa: E402
 
-from runners import charts, sqlscript  # noqa: E402
+if str(CHECKOUT) not in sys.path:
+    sys.path.insert(0, str(CHECKOUT))
+
+from runners.engines import sqlscript  # noqa: E402
 from runners.profiles import (  # noqa: E402
     absolute_paths,
     load_profile,
     parse_assignments,
     value_of,
 )
+from runners.report.report import charts  # noqa: E402
 
-REPORT_SQL = REPO / "sql" / "report"
+REPORT_SQL = CHECKOUT / "sql" / "report"
 Rows = list[dict]
 
 

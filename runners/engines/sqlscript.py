@@ -8,7 +8,7 @@ runner must know without running it:
     -- @output table [partition_by=col] [publish]
                                      a view the runner writes to the lake (and the warehouse)
     -- @check table[.column] kind [argument]
-                                     a data check of an output (runners/checks.py)
+                                     a data check of an output (runners/engines/checks.py)
     -- @step module.function [reads=a,b] [writes=c,d] key=value ...
                                      a Python step, run at that point of the file; it declares
                                      the views it reads and creates, which SQL cannot show

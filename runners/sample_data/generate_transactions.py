@@ -1,7 +1,8 @@
 """Generate card transactions in the seed's Transaction JSON, with labelled fraud scenarios.
 
-    python runners/generate_transactions.py --transactions 100000 --out data/sample/transactions
-    python runners/generate_transactions.py --kafka 127.0.0.1:9092 --rate 5000
+    python runners/sample_data/generate_transactions.py --transactions 100000 \
+        --out data/sample/transactions
+    python runners/sample_data/generate_transactions.py --kafka 127.0.0.1:9092 --rate 5000
 
 Users have a home city, a spending habit (a log-normal amount) and waking hours. On top of their
 ordinary transactions it injects, for every detector, labelled scenarios:
@@ -37,9 +38,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runners import sample_marker  # noqa: E402
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from runners.sample_data import sample_marker  # noqa: E402
 
 CITIES = [
     ("New York", 40.7128, -74.0060), ("Los Angeles", 34.0522, -118.2437),

@@ -13,8 +13,9 @@ import os
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-VENV = Path(os.environ.get("SQLPLATFORM_FLINK_VENV", REPO / ".venv-flink"))
+from runners import CHECKOUT  # noqa: E402
+
+VENV = Path(os.environ.get("SQLPLATFORM_FLINK_VENV", CHECKOUT / ".venv-flink"))
 
 
 class FlinkEnvMissing(RuntimeError):

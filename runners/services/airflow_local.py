@@ -1,8 +1,8 @@
 """Airflow on this checkout, with the local profile's defaults: metadata, connections, DAG runs.
 
-    python runners/airflow_local.py run ml_pipeline_customer_churn --date 2026-01-01
-    python runners/airflow_local.py standalone      # the UI on http://127.0.0.1:8080
-    python runners/airflow_local.py --profile platform standalone   # the platform's services
+    python runners/services/airflow_local.py run ml_pipeline_customer_churn --date 2026-01-01
+    python runners/services/airflow_local.py standalone      # the UI on http://127.0.0.1:8080
+    python runners/services/airflow_local.py --profile platform standalone  # its services
 
 Airflow keeps its SQLite metadata under data/airflow (AIRFLOW_HOME, migrated on first use). The
 connections the DAGs need get local defaults unless the environment already defines them:
@@ -26,17 +26,18 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script: runners, udfs and the DAGs import from here
-    sys.path.insert(0, str(REPO))
-DATA = Path(os.environ.get("SQLPLATFORM_DATA", REPO / "data"))
+from runners import CHECKOUT  # noqa: E402
+
+if str(CHECKOUT) not in sys.path:  # run as a script: runners, udfs and the DAGs import from here
+    sys.path.insert(0, str(CHECKOUT))
+DATA = Path(os.environ.get("SQLPLATFORM_DATA", CHECKOUT / "data"))
 
 
 def warehouse_connection(url: str) -> dict:
     """An Airflow connection (as JSON fields) for a warehouse URL: duckdb:FILE or postgresql://."""
-    from runners.warehouse import connection_fields
+    from runners.engines.warehouse import connection_fields
 
-    return connection_fields(url, REPO)
+    return connection_fields(url, CHECKOUT)
 
 
 def profile_environment(profile: str) -> dict[str, str]:
@@ -56,7 +57,7 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     home = Path(env.get("AIRFLOW_HOME", DATA / "airflow"))
     env.setdefault("AIRFLOW_HOME", str(home))
-    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(REPO / "dags"))
+    env.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(CHECKOUT / "dags"))
     env.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     # Two cores: keep Airflow from starting more task processes than the machine can run.
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
@@ -65,7 +66,7 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     warehouse = env.get("WAREHOUSE_URL") or "duckdb:data/warehouse.duckdb"
     for conn_id in ("WAREHOUSE", "ML_METADATA"):
         env.setdefault(f"AIRFLOW_CONN_{conn_id}", json.dumps(warehouse_connection(warehouse)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(CHECKOUT), env.get("PYTHONPATH")) if p)
     # `airflow standalone` starts its parts as `airflow ...` commands: this venv's first.
     env["PATH"] = os.pathsep.join((str(Path(sys.executable).parent), env.get("PATH", "")))
     return env

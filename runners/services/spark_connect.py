@@ -1,4 +1,4 @@
-"""A local Spark Connect server: `python runners/spark_connect.py start|status|stop`.
+"""A local Spark Connect server: `python runners/services/spark_connect.py start|status|stop`.
 
 One warm Spark for many runs: the demo's and the DAG's batch files, and the CLI with
 `--remote sc://127.0.0.1:15002` (or SPARK_REMOTE). It is the pyspark wheel's own server
@@ -18,14 +18,14 @@ import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `runners` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from runners import CHECKOUT  # noqa: E402
 from runners.profiles import load_profile  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("SPARK_CONNECT_PORT", "15002"))
-HOME = REPO / "data" / f"spark-connect-{PORT}"
+HOME = CHECKOUT / "data" / f"spark-connect-{PORT}"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 IDENT = "sqlplatform"  # spark-daemon.sh names the PID file with it (default: $USER)
 
@@ -109,7 +109,7 @@ def healthy() -> bool:
 
 def server_conf(profile: str = "local") -> dict[str, str]:
     """The server's settings: the runner's Spark settings for the profile, on loopback."""
-    from runners.spark_sql import spark_conf
+    from runners.engines.spark_sql import spark_conf
 
     conf = spark_conf(load_profile(profile), master=None)
     conf.update({"spark.connect.grpc.binding.address": HOST,
@@ -151,7 +151,7 @@ def _launch(profile: str) -> None:
             command += ["--jars", value]
         else:
             command += ["--conf", f"{key}={value}"]
-    done = subprocess.run(command, cwd=REPO, env=_daemon_env(), capture_output=True, text=True)
+    done = subprocess.run(command, cwd=CHECKOUT, env=_daemon_env(), capture_output=True, text=True)
     if done.returncode != 0:
         raise SparkConnectUnavailable(f"start-connect-server.sh failed: {done.stderr.strip()}")
 
@@ -178,7 +178,7 @@ def stop(timeout: float = 30.0) -> None:
     """Stop the server this module started (by its PID file); wait until its port closes."""
     if _pid() is None:
         return
-    subprocess.run([str(_spark_home() / "sbin" / "stop-connect-server.sh")], cwd=REPO,
+    subprocess.run([str(_spark_home() / "sbin" / "stop-connect-server.sh")], cwd=CHECKOUT,
                    env=_daemon_env(), capture_output=True, text=True)
     deadline = time.monotonic() + timeout
     while _answers() and time.monotonic() < deadline:

@@ -1,6 +1,6 @@
 """Make the archive of the classes Spark's driver loads at start-up (JDK AppCDS), once.
 
-    python runners/spark_class_archive.py        # make setup runs it
+    python runners/engines/spark_class_archive.py        # make setup runs it
 
 A Spark start spends most of its 11 s loading and verifying classes. With this archive (about
 150 MB in build/) the JVM maps them instead: measured here, start plus first query 14.6 s ->
@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-if str(REPO) not in sys.path:  # run as a script
-    sys.path.insert(0, str(REPO))
+from runners import CHECKOUT  # noqa: E402
 
+if str(CHECKOUT) not in sys.path:  # run as a script
+    sys.path.insert(0, str(CHECKOUT))
+
+from runners.engines.spark_sql import CLASS_ARCHIVE, spark_conf, start_spark  # noqa: E402
 from runners.profiles import load_profile  # noqa: E402
-from runners.spark_sql import CLASS_ARCHIVE, spark_conf, start_spark  # noqa: E402
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from runners import sqlscript
-from runners.sqlscript import Script, ScriptError
+from runners.engines import sqlscript
+from runners.engines.sqlscript import Script, ScriptError
 
 KINDS = ("not_null", "unique", "accepted_values", "accepted_range", "null_rate_at_most",
          "expression")

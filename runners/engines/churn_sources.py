@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from runners import sqlscript
-from runners.checks import Check, checks_of
+from runners import CHECKOUT
+from runners.engines import sqlscript
+from runners.engines.checks import Check, checks_of
 
-DECLARATION = Path(__file__).resolve().parent.parent / "sql" / "spark" / "churn" / \
-    "churn_sources.sql"
+DECLARATION = CHECKOUT / "sql" / "spark" / "churn" / "churn_sources.sql"
 ARROW_TYPES = {"STRING": "string", "DATE": "date32", "DOUBLE": "float64", "INT": "int32",
                "BIGINT": "int64", "BOOLEAN": "bool_", "TIMESTAMP": "timestamp"}
 FOLDER = re.compile(r"/raw/([a-z_]+)/")

@@ -1,7 +1,7 @@
 """A single-node KRaft Apache Kafka broker, run from the jars Maven fetched into build/jars/kafka.
 
-    python runners/kafka_broker.py start    # prints the bootstrap address
-    python runners/kafka_broker.py stop
+    python runners/services/kafka_broker.py start    # prints the bootstrap address
+    python runners/services/kafka_broker.py stop
 
 The broker is its own controller, listens on 127.0.0.1 only (PORT, and PORT+1 for the
 controller), and keeps its log, its data and its pid under data/kafka-PORT/ (git-ignored).
@@ -22,10 +22,11 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-JAR_DIR = REPO / "build" / "jars" / "kafka"
+from runners import CHECKOUT  # noqa: E402
+
+JAR_DIR = CHECKOUT / "build" / "jars" / "kafka"
 PORT = int(os.environ.get("SQLPLATFORM_KAFKA_PORT", "9092"))
-HOME = Path(os.environ.get("SQLPLATFORM_KAFKA_DIR", REPO / "data" / f"kafka-{PORT}"))
+HOME = Path(os.environ.get("SQLPLATFORM_KAFKA_DIR", CHECKOUT / "data" / f"kafka-{PORT}"))
 HEAP = os.environ.get("SQLPLATFORM_KAFKA_HEAP", "512m")
 
 

@@ -16,7 +16,7 @@ The sources land where the seed's DAG looks for them, one folder per source and 
     <lake>/raw/product_usage/<date>/    customer_id, usage_date, sessions, minutes_used,
                                         features_used
 
-    python runners/generate_churn.py --lake data/lake --date 2026-01-01 --customers 5000
+    python runners/sample_data/generate_churn.py --lake data/lake --date 2026-01-01 --customers 5000
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 if __package__ in (None, ""):  # run as a script: make `runners` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from runners.churn_sources import raw_sources  # noqa: E402
+from runners.engines.churn_sources import raw_sources  # noqa: E402
 
 PLANS = np.array(["basic", "standard", "premium"])
 PLAN_FEES = np.array([9.99, 19.99, 39.99])

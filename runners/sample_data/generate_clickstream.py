@@ -7,7 +7,8 @@ written in bounded memory, chunk by chunk, so 50 million events need no more RAM
 Dirt, at small rates: unknown and mis-cased event types, null product ids, the same product
 bought twice in a session, purchases by users who never view anything, and extreme prices.
 
-    python runners/generate_clickstream.py --events 1000000 --out data/sample/clickstream
+    python runners/sample_data/generate_clickstream.py --events 1000000 \
+        --out data/sample/clickstream
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-if str(Path(__file__).resolve().parents[1]) not in sys.path:  # run as a script
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runners import sample_marker  # noqa: E402
+if str(Path(__file__).resolve().parents[2]) not in sys.path:  # run as a script
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from runners.sample_data import sample_marker  # noqa: E402
 
 CATEGORIES = [
     "electronics", "books", "home", "fashion", "sports",

@@ -1,7 +1,7 @@
 """A throwaway PostgreSQL server for tests and the platform profile on one machine.
 
-    python runners/local_postgres.py start    # prints the warehouse URL
-    python runners/local_postgres.py stop
+    python runners/services/local_postgres.py start    # prints the warehouse URL
+    python runners/services/local_postgres.py stop
 
 It runs Debian's `postgresql` package binaries on a cluster of its own under
 /tmp/sqlplatform-pg-PORT (a path the `postgres` user can always reach), bound to 127.0.0.1,
