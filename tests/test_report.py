@@ -1,4 +1,5 @@
-"""The report's queries (sql/report/) on given rows, and the page runners/report/report.py draws.
+"""The report's queries (sql/report/) on given rows, and the page runners/report/report.py
+draws.
 
 dbt-style: input rows written as the lake's Parquet, the fraud job's JSON lines and the churn
 DAG's report; each query's exact output rows.
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from runners.report.report import report
+from runners.report import report
 
 REPORT_SQL = Path(__file__).resolve().parents[1] / "sql" / "report"
 

@@ -30,7 +30,7 @@ from runners.profiles import (  # noqa: E402
     parse_assignments,
     value_of,
 )
-from runners.report.report import charts  # noqa: E402
+from runners.report import charts  # noqa: E402
 
 REPORT_SQL = CHECKOUT / "sql" / "report"
 Rows = list[dict]
