@@ -31,11 +31,11 @@ def command(script: str, *args: str, port: int) -> subprocess.CompletedProcess:
 def test_the_server_starts_on_loopback_answers_and_stops():
     port = free_port()
     home = REPO / "data" / f"spark-connect-{port}"
-    started = command("spark_connect.py", "start", port=port)
+    started = command("services/spark_connect.py", "start", port=port)
     try:
         assert started.returncode == 0, started.stderr
         assert started.stdout.strip() == f"sc://127.0.0.1:{port}"
-        status = command("spark_connect.py", "status", port=port)
+        status = command("services/spark_connect.py", "status", port=port)
         assert (status.returncode, status.stdout.strip()) == (
             0, f"sc://127.0.0.1:{port} answers")
         pid_files = list(home.glob("*.pid"))
@@ -45,11 +45,11 @@ def test_the_server_starts_on_loopback_answers_and_stops():
                      if c.status == psutil.CONN_LISTEN and c.laddr.port == port}
         assert listening and listening <= {"127.0.0.1", "::ffff:127.0.0.1"}, listening
     finally:
-        stopped = command("spark_connect.py", "stop", port=port)
+        stopped = command("services/spark_connect.py", "stop", port=port)
     assert stopped.returncode == 0, stopped.stderr
     assert not server.is_running() or server.status() == psutil.STATUS_ZOMBIE
     assert not list(home.glob("*.pid"))
-    status = command("spark_connect.py", "status", port=port)
+    status = command("services/spark_connect.py", "status", port=port)
     assert (status.returncode, status.stdout.strip()) == (
         1, f"sc://127.0.0.1:{port} is not running")
     shutil.rmtree(home)  # its log only; kept when the test fails

@@ -34,6 +34,7 @@ if __package__ in (None, ""):  # run as a script: make `runners` and `udfs` impo
 from runners import CHECKOUT  # noqa: E402
 from runners.engines import sqlscript
 from runners.engines.sqlscript import Directive, Script, ScriptError, Statement
+from runners.engines.warehouse import WarehouseError
 from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
 
 JAR_DIR = CHECKOUT / "build" / "jars" / "spark"
@@ -189,7 +190,13 @@ class SparkSqlRunner:
             if to_publish and options.publish and url and not options.dry_run:
                 self._say(options, f"publishing {', '.join(to_publish)} to the warehouse")
                 t0 = time.monotonic()
-                publish(self.spark, lake, to_publish, url)
+                try:
+                    publish(self.spark, lake, to_publish, url)
+                except Exception as error:
+                    raise WarehouseError(
+                        f"publishing to the warehouse {url} failed: {_spark_message(error)}\n"
+                        "The lake holds this run's results and the warehouse its previous "
+                        "tables, whole; run again to publish.") from error
                 result.timings["publish"] = round(time.monotonic() - t0, 2)
                 result.published = to_publish
         result.seconds = time.monotonic() - started
@@ -439,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     spark_start = time.monotonic() - t0
     try:
         result = SparkSqlRunner(spark, profile.vars).run(scripts, options)
-    except (ProfileError, ScriptError) as error:
+    except (ProfileError, ScriptError, WarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     finally:

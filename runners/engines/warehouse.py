@@ -41,8 +41,9 @@ class PostgresTarget:
     def connect(self):
         import psycopg2
 
+        # A warehouse that does not answer fails the publish in seconds, not at the OS's timeout.
         return psycopg2.connect(host=self.host, port=self.port, dbname=self.database,
-                                user=self.user or os.environ.get("PGUSER"))
+                                user=self.user or os.environ.get("PGUSER"), connect_timeout=10)
 
 
 def parse_url(url: str) -> str | PostgresTarget:

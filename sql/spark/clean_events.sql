@@ -9,8 +9,10 @@
 --   An event is clean when its type is view, add_to_cart or purchase (compared after trimming
 --   and lower-casing, so ' View' counts as a view), it names a user, a product and a time, and
 --   its price is a number from 0 to ${max_price}.
--- Input: the clickstream Parquet at ${events_path}; a file whose columns do not match the
---   contract fails here, naming the column.
+-- Input: the clickstream Parquet at ${events_path}. Before anything reads it, the step below
+--   checks every file's footer against raw_events: a file that lacks a declared column, or
+--   holds one of another type, stops the run here, naming the file and the column (Spark
+--   would read a missing column as NULLs). A column the contract does not name is ignored.
 -- Outputs: the views above, nothing written. The files that read clean_events filter the raw
 --   files as they scan them, which on Spark is cheaper than writing and re-reading a cleaned copy
 --   (see benchmarks/). quarantined_events.sql keeps and counts the rejected rows.
@@ -32,6 +34,8 @@ CREATE OR REPLACE TEMPORARY VIEW raw_events (
 )
 USING PARQUET
 OPTIONS (path '${events_path}');
+
+-- @step runners.engines.file_contract.check reads=raw_events views=raw_events
 
 CREATE OR REPLACE TEMPORARY VIEW classified_events AS
 WITH typed_events AS (

@@ -186,3 +186,19 @@ def test_a_missing_source_is_named(spark, tmp_path, source):
     source_folder(tmp_path, source, SNAPSHOT).rmdir()
     with pytest.raises(Exception, match=f"raw/{source}/2026-01-10"):
         run_model(spark, CHURN_FILES, tmp_path, variables={"snapshot_date": "2026-01-10"})
+
+
+
+def test_a_source_file_missing_a_declared_column_stops_the_run_naming_it(spark, tmp_path):
+    from runners.engines.sqlscript import ScriptError
+
+    land(tmp_path, "customer_data", customers(["A"], ["basic"], [False]))
+    land(tmp_path, "product_usage", usage([]))
+    land(tmp_path, "support_tickets", tickets([]))
+    land(tmp_path, "transactions", {k: v for k, v in payments([("A", 1.0, "succeeded")]).items()
+                                    if k != "status"})
+    with pytest.raises(ScriptError) as failure:
+        run_model(spark, CHURN_FILES, tmp_path, variables={"snapshot_date": SNAPSHOT.isoformat()})
+    assert "churn_sources.sql:" in str(failure.value)
+    assert "transactions/2026-01-10/part-00000.parquet: no column status (STRING)" in \
+        str(failure.value), failure.value

@@ -3,8 +3,9 @@
 -- Computes: raw_customers, raw_payments, raw_support_tickets and raw_product_usage, read from the
 --   folders the seed's DAG checks: ${lake_path}/raw/<source>/${snapshot_date}/.
 -- Inputs: Parquet under ${lake_path}/raw/ (customer_data, transactions, support_tickets,
---   product_usage; runners/sample_data/generate_churn.py writes sample ones). A file whose
---   columns do not match fails here, naming the column.
+--   product_usage; runners/sample_data/generate_churn.py writes sample ones). The step at the
+--   end checks every file's footer first: a file that lacks a declared column, or holds one of
+--   another type, fails here, naming the file and the column.
 -- Outputs: the four views, nothing written.
 -- Parameters: lake_path; snapshot_date, the day the snapshot describes (YYYY-MM-DD, the DAG
 --   run's logical date); max_null_rate, the share of NULLs a required column may hold (the
@@ -85,3 +86,5 @@ CREATE OR REPLACE TEMPORARY VIEW raw_product_usage (
 )
 USING PARQUET
 OPTIONS (path '${lake_path}/raw/product_usage/${snapshot_date}');
+
+-- @step runners.engines.file_contract.check reads=raw_customers,raw_payments,raw_support_tickets,raw_product_usage views=raw_customers,raw_payments,raw_support_tickets,raw_product_usage
