@@ -3,8 +3,9 @@
 check_data_availability -> data_quality_checks (common-sql checks on the raw Parquet, through
 DuckDB) -> process_churn_data (the Spark SQL files in sql/spark/churn; replaces the seed's EMR
 create/wait/terminate) -> train_model (the seed's RandomForestClassifier, really fitted, saved
-with its sha256) -> validate_model (holdout metrics; branch on f1 >= min_f1) -> deploy_model or
+with its sha256) -> validate_model (holdout metrics; branch on f1 >= min_f1) -> approve_model or
 alert_poor_performance -> update_model_registry (SQL; status says which happened) ->
+deploy_model (only once the registry row committed, and only if approved) ->
 send_success_notification (only after a deployment). cleanup and generate_daily_report are
 teardowns: they always run, and a run in which anything failed still ends failed.
 
@@ -166,15 +167,28 @@ def ml_pipeline_customer_churn():
         metrics["date"] = ds
         print(f"Model metrics: {metrics}")
         ti.xcom_push(key="metrics", value=metrics)
-        return "deploy_model" if metrics["f1_score"] >= params["min_f1"] else \
+        return "approve_model" if metrics["f1_score"] >= params["min_f1"] else \
             "alert_poor_performance"
 
     @task
+    def approve_model() -> str:
+        """The passing side of the gate: the status the registry records before the model is
+        deployed."""
+        return "deployed"
+
+    @task
     def deploy_model(params=None, ti=None) -> str:
-        """Publish the verified model as the deployed one, atomically."""
+        """Publish the verified model as the deployed one, atomically. It runs after the
+        registry committed the model's row, so no model is deployed that the registry does not
+        hold; on the rejected side of the gate it skips."""
         import shutil
 
+        from airflow.sdk.exceptions import AirflowSkipException
+
         from udfs import churn_model
+
+        if ti.xcom_pull(task_ids="approve_model") != "deployed":
+            raise AirflowSkipException("the model did not pass the gate: nothing to deploy")
 
         path = ti.xcom_pull(task_ids="train_model", key="model_path")
         checksum = ti.xcom_pull(task_ids="train_model", key="model_sha256")
@@ -242,15 +256,16 @@ def ml_pipeline_customer_churn():
     features = process_churn_data()
     model = train_model()
     branch = validate_model()
+    approved = approve_model()
     deployed = deploy_model()
     alerted = alert_poor_performance()
     success = send_success_notification()
     cleaned = cleanup()
     report = generate_daily_report()
 
-    available >> checks >> features >> model >> branch >> [deployed, alerted]
-    [deployed, alerted] >> update_model_registry >> success
-    deployed >> success
+    available >> checks >> features >> model >> branch >> [approved, alerted]
+    # The registry row commits before the model is deployed (deploy_model skips on rejection).
+    [approved, alerted] >> update_model_registry >> deployed >> success
     success >> cleaned >> report
 
 

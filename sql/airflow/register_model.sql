@@ -4,7 +4,8 @@
 -- connection's database. Its values come from the run's XComs, rendered by Jinja through
 -- sql_string, the DAG's macro that quotes a value (a dict as JSON) as an SQL string literal, so
 -- no value can change the statement. status is what the branch that ran returned: 'deployed'
--- from deploy_model, 'rejected' from alert_poor_performance.
+-- from approve_model, 'rejected' from alert_poor_performance. It commits before deploy_model
+-- publishes the file, so no model is deployed that the registry does not hold.
 -- Runs in PostgreSQL or DuckDB: both accept ON CONFLICT.
 
 INSERT INTO model_registry (
@@ -17,7 +18,7 @@ INSERT INTO model_registry (
     {{ sql_string(ti.xcom_pull(task_ids='train_model', key='model_sha256')) }},
     cast({{ sql_string(ts) }} AS TIMESTAMP),
     {{ sql_string(
-        ti.xcom_pull(task_ids='deploy_model')
+        ti.xcom_pull(task_ids='approve_model')
         or ti.xcom_pull(task_ids='alert_poor_performance')
     ) }}
 )

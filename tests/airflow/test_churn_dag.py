@@ -78,10 +78,11 @@ def test_the_passing_path_deploys(passing_run):
     assert outcome["state"] == "success", log[-5000:]
     assert all(outcome["tasks"][check] == "success" for check in CHECKS)
     assert states(outcome, "process_churn_data", "train_model", "validate_model",
-                  "deploy_model", "alert_poor_performance", "update_model_registry",
-                  "send_success_notification", "cleanup", "generate_daily_report") == {
+                  "approve_model", "deploy_model", "alert_poor_performance",
+                  "update_model_registry", "send_success_notification", "cleanup",
+                  "generate_daily_report") == {
         "process_churn_data": "success", "train_model": "success",
-        "validate_model": "success", "deploy_model": "success",
+        "validate_model": "success", "approve_model": "success", "deploy_model": "success",
         "alert_poor_performance": "skipped", "update_model_registry": "success",
         "send_success_notification": "success", "cleanup": "success",
         "generate_daily_report": "success"}
@@ -216,3 +217,30 @@ def test_an_empty_source_fails_its_checks(local_airflow, tmp_path_factory):
         "data_quality_checks.product_usage_columns": "upstream_failed",
         "process_churn_data": "upstream_failed"}
     assert "row_count" in log
+
+
+@pytest.mark.postgres
+def test_no_model_is_deployed_unless_its_registry_row_committed(local_airflow, tmp_path_factory,
+                                                                postgres_url):
+    """The registry's PostgreSQL stopped for real while a model passes the gate: the registry
+    write fails, so the model is not deployed and the run fails, naming the server."""
+    from runners.engines.warehouse import connection_fields
+    from runners.services import local_postgres
+
+    root = tmp_path_factory.mktemp("registry_down")
+    generate(root / "lake", dt.date(2026, 1, 7), 1000)
+    local_airflow.env["AIRFLOW_CONN_REGISTRY_PG"] = json.dumps(connection_fields(postgres_url))
+    local_postgres.stop()
+    try:
+        outcome, log = local_airflow.run(CHURN, "2026-01-07", params_for(
+            root, warehouse_conn_id="registry_pg", min_f1=0.0))
+    finally:
+        local_postgres.start()
+    assert outcome["state"] == "failed"
+    assert states(outcome, "approve_model", "update_model_registry", "deploy_model",
+                  "send_success_notification", "generate_daily_report") == {
+        "approve_model": "success", "update_model_registry": "failed",
+        "deploy_model": "upstream_failed", "send_success_notification": "upstream_failed",
+        "generate_daily_report": "success"}
+    assert f"{local_postgres.PORT}" in log and "refused" in log
+    assert not (root / "models" / "churn_prediction" / "deployed").exists()

@@ -37,11 +37,12 @@ def test_churn_graph(dags):
     expected |= {
         ("process_churn_data", "train_model"),
         ("train_model", "validate_model"),
-        ("validate_model", "deploy_model"),
+        ("validate_model", "approve_model"),
         ("validate_model", "alert_poor_performance"),
-        ("deploy_model", "update_model_registry"),
+        ("approve_model", "update_model_registry"),
         ("alert_poor_performance", "update_model_registry"),
-        ("update_model_registry", "send_success_notification"),
+        # The registry row commits before the model is deployed.
+        ("update_model_registry", "deploy_model"),
         ("deploy_model", "send_success_notification"),
         ("send_success_notification", "cleanup"),
         ("cleanup", "generate_daily_report"),
