@@ -5,7 +5,7 @@ PY := .venv/bin/python
 FLINK_PY := .venv-flink/bin/python
 UV_VERSION := 0.13.9
 EVENTS ?= 200000
-# Bytecode now, once: where PYTHONDONTWRITEBYTECODE is set (as on CI images), every process
+# Bytecode now, once: where PYTHONDONTWRITEBYTECODE is set (as on this machine), every process
 # would otherwise compile what it imports again, 2 s for a Spark Connect client.
 COMPILE := -m compileall -q -j 2
 

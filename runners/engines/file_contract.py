@@ -15,11 +15,9 @@ both types. A column the view does not declare is allowed.
 from __future__ import annotations
 
 from collections.abc import Callable
-from urllib.parse import unquote, urlparse
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pyarrow import fs
 from pyspark.sql import SparkSession
 from pyspark.sql.types import (
     BooleanType,
@@ -34,6 +32,8 @@ from pyspark.sql.types import (
     TimestampNTZType,
     TimestampType,
 )
+
+from runners.engines.lake import filesystem_of
 
 
 def _integer_of(bits: int) -> Callable[[pa.DataType], bool]:
@@ -69,13 +69,14 @@ def check(spark: SparkSession, *, views: str, dry_run: bool = False) -> None:
     """Each Parquet file that each of `views` (comma-separated) reads has the view's columns.
     A dry run checks the files it reads too (none: it reads empty folders)."""
     for view in (v.strip() for v in views.split(",") if v.strip()):
-        declared = spark.table(view).schema
-        for uri in sorted(spark.table(view).inputFiles()):
+        table = spark.table(view)
+        declared = table.schema
+        for uri in sorted(table.inputFiles()):
             check_file(uri, view, declared)
 
 
 def check_file(uri: str, view: str, declared) -> None:
-    filesystem, path = _filesystem(uri)
+    filesystem, path = filesystem_of(uri)
     try:
         schema = pq.read_schema(path, filesystem=filesystem)
     except (OSError, pa.ArrowInvalid) as error:
@@ -99,12 +100,3 @@ def _same_decimal(declared: DataType) -> Callable[[pa.DataType], bool]:
                 and found.scale == declared.scale and found.precision <= declared.precision)
     return accepts
 
-
-def _filesystem(uri: str) -> tuple[fs.FileSystem, str]:
-    """pyarrow's file system for a URI Spark lists (file:/..., s3a://..., hdfs://...)."""
-    parsed = urlparse(uri)
-    if parsed.scheme in ("", "file"):
-        return fs.LocalFileSystem(), unquote(parsed.path)
-    if parsed.scheme == "s3a":  # Hadoop's name for S3
-        uri = "s3://" + uri[len("s3a://"):]
-    return fs.FileSystem.from_uri(uri)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Sequence
+from urllib.parse import unquote, urlparse
 
 from pyarrow import fs
 from pyspark.sql import DataFrame, SparkSession
@@ -34,14 +35,24 @@ LANDING_ZONE = "raw"
 WRITE_OPTIONS = {"parquet.enable.dictionary": "false"}
 
 
+def filesystem_of(location: str) -> tuple[fs.FileSystem, str]:
+    """pyarrow's file system for a folder or a URI as Spark names it (a local path, file:/...,
+    s3a://..., hdfs://...), and the path within it."""
+    parsed = urlparse(location)
+    if parsed.scheme in ("", "file"):
+        return fs.LocalFileSystem(), unquote(parsed.path)
+    if parsed.scheme == "s3a":  # Hadoop's name for S3
+        location = "s3://" + location[len("s3a://"):]
+    return fs.FileSystem.from_uri(location)
+
+
 class Lake:
     def __init__(self, spark: SparkSession, root: str):
         self.spark = spark
         if "://" not in root:  # a local folder: absolute, so a Spark server reads the same one
             root = os.path.abspath(root)
         self.root = root.rstrip("/")
-        self.fs, self._base = fs.FileSystem.from_uri(self.root) if "://" in self.root else (
-            fs.LocalFileSystem(), self.root)
+        self.fs, self._base = filesystem_of(self.root)
         self.run_id = uuid.uuid4().hex[:12]
 
     def path(self, table: str) -> str:
