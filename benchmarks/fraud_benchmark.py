@@ -243,7 +243,7 @@ def latency_run(rate: float, seconds: float, interval: str,
     from confluent_kafka import Consumer, Producer
 
     from runners.engines.flink_sql import latest_checkpoint
-    from runners.sample_data.generate_transactions import Rates, events
+    from runners.sample_data.generate_transactions import PRODUCER_SETTINGS, Rates, events
     from runners.services import kafka_broker
     from tests.flink.platform_io import create_job_topics
 
@@ -291,8 +291,7 @@ def latency_run(rate: float, seconds: float, interval: str,
                    for name, source in readers.items()]
         for thread in threads:
             thread.start()
-        producer = Producer({"bootstrap.servers": broker, "linger.ms": 5,
-                             "enable.idempotence": True})
+        producer = Producer({"bootstrap.servers": broker, **PRODUCER_SETTINGS})
         count = int(rate * seconds)
         started = time.monotonic()
         for sent, (_, line, _) in enumerate(events(count, max(1, count // 50), 23,
@@ -353,18 +352,10 @@ def latency_rows(delays: list[tuple], warmup: float, rate: float, seconds: float
 
 def latency_warehouse() -> str:
     """A fresh schema in the test PostgreSQL with the fraud_alerts table; its JDBC URL."""
-    import psycopg2
-
     from runners.services import local_postgres
+    from tests.flink.platform_io import new_warehouse
 
-    url = local_postgres.start()
-    schema = f"latency_{uuid.uuid4().hex[:8]}"
-    with psycopg2.connect(url) as connection, connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}; SET search_path TO {schema}")
-        cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
-    host_db = url.split("@", 1)[1]
-    user = url.split("//", 1)[1].split("@", 1)[0]
-    return f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
+    return new_warehouse(local_postgres.start())[2]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,12 +1,14 @@
 """fraud_detection_ops: every hour, check the fraud job on its Flink cluster; restart it if it died.
 
 check_flink_job_health asks the cluster's REST API for the jobs named `job_name`. A job that is
-running (or starting, or restarting by itself) is healthy. When the newest one has failed, was
-cancelled, finished, or there is none, restart_fraud_job submits sql/flink/fraud_detection.sql
-again with `runners/flink_sql.py --jobmanager ... --detach --restore PATH`, PATH being the newest
-completed checkpoint (or savepoint) retained under checkpoint_dir (savepoint_dir), so the job
-resumes with its state and its Kafka offsets; it then waits until the new job runs. When
-nothing is retained, it fails and says so: a fresh start would lose the detectors' state.
+running (or starting, or restarting by itself) is healthy. A failed job's cause (the two
+innermost "Caused by" of its last exception) goes into the task's log and the status row.
+When the newest job has failed, was cancelled, finished, or there is none, restart_fraud_job
+submits sql/flink/fraud_detection.sql again with `runners/flink_sql.py --jobmanager ... --detach
+--restore PATH`, PATH being the newest completed checkpoint (or savepoint) retained under
+checkpoint_dir (savepoint_dir), so the job resumes with its state and its Kafka offsets; it then
+waits until the new job runs. When nothing is retained, it fails and says so: a fresh start
+would lose the detectors' state.
 record_job_status writes what was found and done to flink_job_status in the warehouse (SQL).
 
 The restart runs with this worker's environment (KAFKA_BOOTSTRAP, FRAUD_JDBC_URL, ... as the
@@ -45,6 +47,20 @@ def rest(jobmanager: str, path: str, method: str = "GET") -> dict:
     return json.loads(body) if body else {}
 
 
+def failure_cause(jobmanager: str, job_id: str) -> str | None:
+    """The two innermost causes of the job's latest exception, on one line (None if it has
+    none): the innermost alone is often too general (`ConnectException: Connection refused`)."""
+    entries = rest(jobmanager, f"/jobs/{job_id}/exceptions").get("exceptionHistory", {}) \
+        .get("entries", [])
+    if not entries:
+        return None
+    trace = entries[0].get("stacktrace") or entries[0].get("exceptionName") or ""
+    causes = [line.removeprefix("Caused by: ") for line in trace.splitlines()
+              if line.startswith("Caused by: ")]
+    found = "; caused by ".join(causes[-2:]) if causes else trace.partition("\n")[0]
+    return found[:1000] or None
+
+
 @dag(
     dag_id="fraud_detection_ops",
     description="Check the fraud job's health every hour; restart it from its last checkpoint",
@@ -80,7 +96,11 @@ def fraud_detection_ops():
         job = alive[-1] if alive else (named[-1] if named else None)
         ti.xcom_push(key="job_id", value=job["jid"] if job else None)
         ti.xcom_push(key="state", value=job["state"] if job else "MISSING")
-        print(f"{params['job_name']}: {job['state'] if job else 'no such job'}")
+        cause = failure_cause(params["jobmanager"], job["jid"]) \
+            if job and job["state"] == "FAILED" else None
+        ti.xcom_push(key="cause", value=cause)
+        print(f"{params['job_name']}: {job['state'] if job else 'no such job'}"
+              + (f", caused by {cause}" if cause else ""))
         return "job_is_healthy" if alive else "restart_fraud_job"
 
     @task

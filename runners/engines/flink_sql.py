@@ -77,6 +77,9 @@ class FlinkJob:
     statements: list[tuple[Script, Statement, str]] = field(default_factory=list)
     inserts: list[tuple[Script, Statement, str]] = field(default_factory=list)
     settings: dict[str, str] = field(default_factory=dict)
+    # Python UDF workers: "loopback" (inside this process, on a local MiniCluster) or "process"
+    # (processes of their own, started by the TaskManager; always so on a cluster).
+    python_workers: str = "loopback"
 
 
 def build(paths: Sequence[Path], profile: Profile, variables: Mapping[str, str] | None = None,
@@ -94,6 +97,12 @@ def build(paths: Sequence[Path], profile: Profile, variables: Mapping[str, str] 
     job = resolve(collect_scripts([p.resolve() for p in paths], connectors, library), values)
     job.settings = base_config(profile.flink, jobmanager)
     job.settings.update(settings or {})
+    job.python_workers = value_of(values, "flink_python_workers") or "loopback"
+    if job.python_workers not in ("loopback", "process"):
+        raise ProfileError(f"flink_python_workers is {job.python_workers!r}: "
+                           "write loopback or process")
+    if jobmanager:
+        job.python_workers = "process"
     return job
 
 
@@ -176,19 +185,25 @@ def python_files() -> Path:
 
 
 def java_functions() -> Path:
-    """udfs/java compiled into a jar against the wheel's Flink, rebuilt when a source changed."""
+    """udfs/java compiled into a jar against the wheel's Flink and the connector jars (the
+    restartable-jdbc connector wraps the JDBC one), with its META-INF service files; rebuilt
+    when a source changed."""
     sources = sorted(JAVA_UDF_SOURCES.rglob("*.java"))
-    if not _stale(JAVA_UDF_JAR, sources):
+    services = sorted((JAVA_UDF_SOURCES / "META-INF").rglob("*"))
+    if not _stale(JAVA_UDF_JAR, [*sources, *services]):
         return JAVA_UDF_JAR
     flink_lib = flink_env.flink_home() / "lib"
     classes = JAVA_UDF_JAR.parent / "java-classes"
     shutil.rmtree(classes, ignore_errors=True)
-    subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*", "-d", str(classes),
+    subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*", "-d", str(classes),
                     *map(str, sources)], check=True)
     staged = JAVA_UDF_JAR.with_suffix(".jar.tmp")
     with zipfile.ZipFile(staged, "w") as archive:
         for item in sorted(classes.rglob("*.class")):
             archive.write(item, item.relative_to(classes).as_posix())
+        for item in services:
+            if item.is_file():
+                archive.write(item, item.relative_to(JAVA_UDF_SOURCES).as_posix())
     staged.replace(JAVA_UDF_JAR)
     return JAVA_UDF_JAR
 
@@ -263,9 +278,9 @@ def render(job: FlinkJob) -> str:
 def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         show_rows: int = 20) -> str | None:
     """Execute the job; return the Flink job id of the INSERTs, if any."""
-    if job.settings.get("execution.target") == "remote":
-        # PyFlink would run the Python workers in this process (loopback) unless told the job
-        # goes to a cluster, whose TaskManagers start their own.
+    if job.python_workers == "process":
+        # PyFlink would run the Python workers in this process (loopback) on a local
+        # MiniCluster unless told otherwise; a cluster's TaskManagers start their own.
         os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
     # Importing the loopback workers' runtime in a thread while the JVM starts saved 1 to 2 s;
     # taken out after a fresh-clone run saw ClassNotFoundException for sqlplatform.udfs

@@ -34,7 +34,7 @@ import json
 import random
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -251,24 +251,56 @@ def ensure(count: int, out: Path, seed: int = 7) -> bool:
                                 lambda: write_files(out, count, max(1, count // 50), seed, Rates()))
 
 
-def produce(bootstrap: str, topic: str, count: int, users: int, seed: int, rates: Rates,
-            rate: float) -> int:
+# Idempotent, acknowledged by every in-sync replica: a broker restart while the generator runs
+# neither loses a transaction nor writes one twice (the producer retries with sequence numbers).
+PRODUCER_SETTINGS = {"enable.idempotence": True, "acks": "all", "linger.ms": 5}
+
+
+class DeliveryFailed(RuntimeError):
+    pass
+
+
+def send(bootstrap: str, topic: str, lines: Iterable[str], rate: float = 0) -> int:
+    """Produce the lines in order, keyed by user; with a rate, at about `rate` lines a second.
+
+    Returns how many were sent once every one is acknowledged; raises DeliveryFailed, naming
+    how many and why, if any was not (after the producer's own retries, 5 minutes by default).
+    """
     from confluent_kafka import Producer
 
-    producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
+    failures: list[str] = []
+
+    def delivered(error, _message) -> None:
+        if error is not None:
+            failures.append(str(error))
+
+    producer = Producer({"bootstrap.servers": bootstrap, **PRODUCER_SETTINGS})
     started = time.monotonic()
     sent = 0
-    for _, line, _ in events(count, users, seed, rates):
+    for line in lines:
         key = _user_of(line)
-        producer.produce(topic, value=line.encode(), key=key.encode() if key else None)
+        while True:
+            try:
+                producer.produce(topic, value=line.encode(), key=key.encode() if key else None,
+                                 on_delivery=delivered)
+                break
+            except BufferError:  # the local queue is full (the broker is away): let it drain
+                producer.poll(0.5)
         sent += 1
-        if rate > 0 and sent % 100 == 0:
-            ahead = sent / rate - (time.monotonic() - started)
-            if ahead > 0:
-                time.sleep(ahead)
+        if sent % 50 == 0:
             producer.poll(0)
+            if rate > 0:
+                time.sleep(max(0.0, sent / rate - (time.monotonic() - started)))
     producer.flush()
+    if failures:
+        raise DeliveryFailed(f"{len(failures)} of {sent} lines were not delivered to {topic}: "
+                             f"{failures[0]}")
     return sent
+
+
+def produce(bootstrap: str, topic: str, count: int, users: int, seed: int, rates: Rates,
+            rate: float) -> int:
+    return send(bootstrap, topic, (line for _, line, _ in events(count, users, seed, rates)), rate)
 
 
 def _user_of(line: str) -> str | None:
@@ -291,8 +323,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     users = args.users or max(1, args.transactions // 50)
     if args.kafka:
-        sent = produce(args.kafka, args.topic, args.transactions, users, args.seed, Rates(),
-                       args.rate)
+        try:
+            sent = produce(args.kafka, args.topic, args.transactions, users, args.seed, Rates(),
+                           args.rate)
+        except DeliveryFailed as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
         print(f"produced {sent:,} lines to {args.topic}")
     else:
         written = write_files(args.out, args.transactions, users, args.seed, Rates())

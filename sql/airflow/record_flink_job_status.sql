@@ -5,7 +5,8 @@
 -- when the job was healthy and nothing was restarted.
 
 INSERT INTO flink_job_status (
-    checked_at, job_name, job_id, job_state, action_taken, new_job_id, restored_from
+    checked_at, job_name, job_id, job_state, action_taken, new_job_id, restored_from,
+    failure_cause
 ) VALUES (
     cast({{ sql_string(ts) }} AS TIMESTAMP),
     {{ sql_string(params.job_name) }},
@@ -13,11 +14,13 @@ INSERT INTO flink_job_status (
     {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='state')) }},
     {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='action') or 'none') }},
     {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='new_job_id')) }},
-    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='restored_from')) }}
+    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='restored_from')) }},
+    {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='cause')) }}
 )
 ON CONFLICT (checked_at, job_name) DO UPDATE SET
     job_id = excluded.job_id,
     job_state = excluded.job_state,
     action_taken = excluded.action_taken,
     new_job_id = excluded.new_job_id,
-    restored_from = excluded.restored_from;
+    restored_from = excluded.restored_from,
+    failure_cause = excluded.failure_cause;

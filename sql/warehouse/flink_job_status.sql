@@ -3,7 +3,8 @@
 -- Columns: checked_at (the check's logical time) and job_name are the key, so a re-run of the
 --   same check updates its row; job_id and job_state, what the cluster reported (job_state 'MISSING'
 --   when it listed no job of that name); action_taken, 'none' or 'restarted'; new_job_id and
---   restored_from, the restarted job and the checkpoint or savepoint it started from.
+--   restored_from, the restarted job and the checkpoint or savepoint it started from;
+--   failure_cause, a failed job's innermost cause (added after the first release: ALTER below).
 -- Runs in PostgreSQL (the platform) or DuckDB (the embedded default).
 
 CREATE TABLE IF NOT EXISTS flink_job_status (
@@ -16,3 +17,5 @@ CREATE TABLE IF NOT EXISTS flink_job_status (
     restored_from VARCHAR,
     PRIMARY KEY (checked_at, job_name)
 );
+
+ALTER TABLE flink_job_status ADD COLUMN IF NOT EXISTS failure_cause VARCHAR;

@@ -1,5 +1,7 @@
 """fraud_detection_ops against a real standalone cluster: a healthy job is left alone; a
-cancelled one comes back from its retained checkpoint, with its state.
+cancelled one comes back from its retained checkpoint, with its state; one that ran out of
+restarts (its checkpoints failing, or the warehouse down) fails with its cause on record and
+comes back once the cause is gone, every alert then in Kafka and the warehouse once.
 
 The fraud job runs as deployed (platform profile: Kafka in and out, PostgreSQL over JDBC) on
 the wheel's standalone cluster, submitted by runners/flink_sql.py --detach.
@@ -20,8 +22,17 @@ from pathlib import Path
 import pytest
 
 from runners.sample_data.generate_transactions import Rates, events
+from runners.services import local_postgres
+from tests.flink import seed_rules
 from tests.flink.conftest import flink_rest
-from tests.flink.platform_io import create_job_topics, produce_lines
+from tests.flink.platform_io import (
+    consume_committed,
+    create_job_topics,
+    produce_lines,
+    warehouse_rows,
+)
+from tests.flink.platform_job import closing_line, expected_counts
+from tests.flink.test_fraud_end_to_end import alert_set
 
 DAG_ID = "fraud_detection_ops"
 REPO = Path(__file__).resolve().parents[2]
@@ -40,16 +51,19 @@ def status_rows(local_airflow) -> list[tuple]:
     import duckdb
 
     with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
-        return con.execute("SELECT job_id, job_state, action_taken, new_job_id, restored_from "
-                           "FROM flink_job_status ORDER BY checked_at").fetchall()
+        return con.execute("SELECT job_id, job_state, action_taken, new_job_id, restored_from, "
+                           "failure_cause FROM flink_job_status ORDER BY checked_at").fetchall()
 
 
 @pytest.fixture(scope="module")
 def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_factory):
     topic = f"ops-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
-    produce_lines(broker, topic, [line for _, line, _ in events(2_000, users=50, seed=5,
-                                                                 rates=Rates(late=0))])
+    # No late lines, no same-millisecond ties: the outputs are compared with the reference after
+    # restores (test_exactly_once.py says why). Part of the stream is held back for later.
+    stream = [line for _, line, _ in events(3_000, users=50, seed=5,
+                                            rates=Rates(late=0, same_millisecond=False))]
+    produce_lines(broker, topic, stream[:2_000])
     checkpoints = tmp_path_factory.mktemp("ops") / "checkpoints"
     job_vars = {"transactions_topic": topic, "alerts_topic": f"{topic}-alerts",
                 "consumer_group": f"ops-{topic}"}
@@ -74,7 +88,7 @@ def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_facto
                "completed checkpoint")
     conf = {"jobmanager": "127.0.0.1:8081", "checkpoint_dir": checkpoints.as_uri(),
             "job_vars": job_vars}
-    yield job_id, conf
+    yield job_id, conf, topic, stream
     for job in flink_rest("/jobs/overview")["jobs"]:
         if job["state"] == "RUNNING":
             cancel(job["jid"])
@@ -87,17 +101,17 @@ def cancel(job_id: str) -> None:
 
 
 def test_a_healthy_job_is_left_alone(local_airflow, deployed_job):
-    job_id, conf = deployed_job
+    job_id, conf, *_ = deployed_job
     outcome, log = local_airflow.run(DAG_ID, "2026-01-01", conf)
     assert outcome["state"] == "success", log[-5000:]
     assert outcome["tasks"] == {"check_flink_job_health": "success",
                                 "job_is_healthy": "success", "restart_fraud_job": "skipped",
                                 "record_job_status": "success"}
-    assert status_rows(local_airflow)[-1] == (job_id, "RUNNING", "none", None, None)
+    assert status_rows(local_airflow)[-1] == (job_id, "RUNNING", "none", None, None, None)
 
 
 def test_a_cancelled_job_comes_back_with_its_state(local_airflow, deployed_job):
-    job_id, conf = deployed_job
+    job_id, conf, *_ = deployed_job
     cancel(job_id)
     wait_until(lambda: flink_rest(f"/jobs/{job_id}")["state"] == "CANCELED", "cancelled job")
     outcome, log = local_airflow.run(DAG_ID, "2026-01-02", conf)
@@ -105,8 +119,8 @@ def test_a_cancelled_job_comes_back_with_its_state(local_airflow, deployed_job):
     assert outcome["tasks"] == {"check_flink_job_health": "success",
                                 "job_is_healthy": "skipped", "restart_fraud_job": "success",
                                 "record_job_status": "success"}
-    old_id, state, action, new_id, restored_from = status_rows(local_airflow)[-1]
-    assert (old_id, state, action) == (job_id, "CANCELED", "restarted")
+    old_id, state, action, new_id, restored_from, cause = status_rows(local_airflow)[-1]
+    assert (old_id, state, action, cause) == (job_id, "CANCELED", "restarted", None)
     assert flink_rest(f"/jobs/{new_id}")["state"] == "RUNNING"
     assert Path(restored_from).parent.name == job_id  # the cancelled job's own checkpoint
     # The new job says it started from that checkpoint: the detectors' state came back.
@@ -126,7 +140,7 @@ def test_a_job_that_runs_out_of_restarts_fails_with_its_cause_and_comes_back(
     out, and the job fails with the cause on record (with Flink's default strategy it would
     retry forever). Once the folder is back, the DAG restores the failed job from its own last
     completed checkpoint."""
-    _, conf = deployed_job
+    _, conf, *_ = deployed_job
     job_id = running_job()
     wait_until(lambda: flink_rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] >= 1,
                "completed checkpoint")
@@ -144,14 +158,58 @@ def test_a_job_that_runs_out_of_restarts_fails_with_its_cause_and_comes_back(
     outcome, log = local_airflow.run(DAG_ID, "2026-01-04", conf)
     assert outcome["state"] == "success", log[-5000:]
     assert outcome["tasks"]["restart_fraud_job"] == "success"
-    old_id, state, action, new_id, restored_from = status_rows(local_airflow)[-1]
+    old_id, state, action, new_id, restored_from, cause = status_rows(local_airflow)[-1]
     assert (old_id, state, action) == (job_id, "FAILED", "restarted")
+    assert "checkpoint" in cause.lower() and cause in log  # on record, and in the task's log
     assert Path(restored_from).parent.name == job_id  # the failed job's own checkpoint
     assert flink_rest(f"/jobs/{new_id}")["state"] == "RUNNING"
 
 
+def test_a_warehouse_down_beyond_the_restarts_fails_the_job_and_it_comes_back_exact(
+        local_airflow, deployed_job, broker, postgres_url, warehouse):
+    """PostgreSQL stops while transactions flow: the JDBC sink fails, the job's restarts
+    (FLINK_RESTART_ATTEMPTS = 2) fail too, and the job fails with the refused connection as
+    its cause. The DAG names the cause; once the warehouse is back it restores the job from its
+    last checkpoint, and every alert of the whole stream is then in Kafka and in the warehouse
+    once (restores of the tests before this one included)."""
+    _, conf, topic, stream = deployed_job
+    job_id = running_job()
+    wait_until(lambda: flink_rest(f"/jobs/{job_id}/checkpoints")["counts"]["completed"] >= 1,
+               "completed checkpoint")
+    local_postgres.stop()
+    try:
+        produce_lines(broker, topic, stream[2_000:])
+        wait_until(lambda: flink_rest(f"/jobs/{job_id}")["state"] == "FAILED", "failed job")
+    finally:
+        local_postgres.start()
+    outcome, log = local_airflow.run(DAG_ID, "2026-01-05", conf)
+    assert outcome["state"] == "success", log[-5000:]
+    assert outcome["tasks"]["restart_fraud_job"] == "success"
+    old_id, state, action, _, _, cause = status_rows(local_airflow)[-1]
+    assert (old_id, state, action) == (job_id, "FAILED", "restarted")
+    assert f"Connection to 127.0.0.1:{local_postgres.PORT} refused" in cause
+    assert cause in log
+
+    produce_lines(broker, topic, [closing_line(stream)])  # moves event time past the last windows
+    expected = seed_rules.expected_of_job([*stream, closing_line(stream)])
+    readable = (postgres_url, warehouse[1], warehouse[2])  # a new connection each time
+    wanted = expected_counts(expected)
+    wait_until(lambda: len(warehouse_rows(readable)) >= wanted["warehouse"]
+               and len(consume_committed(broker, f"{topic}-alerts", idle_seconds=1))
+               >= wanted["alerts"], f"the outputs {wanted}")
+    time.sleep(6)  # three more checkpoints: room for a duplicate to show up
+    for name, table in ((f"{topic}-alerts", "fraud_alerts"),
+                        (f"{topic}-alerts-by-detector", "detector_alerts")):
+        got = consume_committed(broker, name)
+        assert alert_set(got) == alert_set(expected[table]), name
+        assert len(got) == len(expected[table]), name
+    rows = warehouse_rows(readable)
+    assert alert_set(rows) == alert_set(expected["alert_history"])
+    assert len(rows) == len(expected["alert_history"])
+
+
 def test_no_retained_checkpoint_is_a_clear_failure(local_airflow, deployed_job, tmp_path):
-    _, conf = deployed_job
+    _, conf, *_ = deployed_job
     for job in flink_rest("/jobs/overview")["jobs"]:
         if job["state"] == "RUNNING":
             cancel(job["jid"])

@@ -9,13 +9,13 @@ import os
 import subprocess
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
 from runners.engines import flink_env
 from runners.services import kafka_broker
+from tests.flink.platform_io import new_warehouse
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,18 +34,13 @@ def broker():
 
 @pytest.fixture(scope="module")
 def warehouse(postgres_url):
+    """A fresh schema with the table fraud_alerts: (connection, schema, jdbc_url)."""
     import psycopg2
 
-    schema = f"fraud_{uuid.uuid4().hex[:8]}"
+    _, schema, jdbc_url = new_warehouse(postgres_url)
     connection = psycopg2.connect(postgres_url)
     connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE SCHEMA {schema}")
-        cursor.execute(f"SET search_path TO {schema}")
-        cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
-    host_db = postgres_url.split("@", 1)[1]
-    user = postgres_url.split("//", 1)[1].split("@", 1)[0]
-    yield connection, schema, f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
+    yield connection, schema, jdbc_url
     connection.close()
 
 

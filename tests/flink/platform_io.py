@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def consume_committed(broker: str, topic: str, idle_seconds: float = 8.0) -> list[dict]:
@@ -27,13 +30,42 @@ def consume_committed(broker: str, topic: str, idle_seconds: float = 8.0) -> lis
     return rows
 
 
+def new_warehouse(postgres_url: str) -> tuple[str, str, str]:
+    """A schema of its own holding the table fraud_alerts: (postgres_url, schema, jdbc_url)."""
+    import psycopg2
+
+    schema = f"fraud_{uuid.uuid4().hex[:8]}"
+    connection = psycopg2.connect(postgres_url)
+    try:
+        with connection, connection.cursor() as cursor:
+            cursor.execute(f"CREATE SCHEMA {schema}")
+            cursor.execute(f"SET search_path TO {schema}")
+            cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
+    finally:
+        connection.close()
+    host_db = postgres_url.split("@", 1)[1]
+    user = postgres_url.split("//", 1)[1].split("@", 1)[0]
+    return postgres_url, schema, f"jdbc:postgresql://{host_db}?user={user}&currentSchema={schema}"
+
+
 def warehouse_rows(warehouse) -> list[dict]:
+    """The rows of fraud_alerts; `warehouse` is (connection or postgres URL, schema, jdbc_url)."""
+    import psycopg2
+
     connection, schema, _ = warehouse
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT transaction_id, alert_type, reason, risk_score, alert_time "
-                       f"FROM {schema}.fraud_alerts")
-        return [dict(zip(["transactionId", "alertType", "reason", "riskScore", "timestamp"], r,
-                         strict=True)) for r in cursor.fetchall()]
+    fresh = isinstance(connection, str)  # a URL: connect now (the server may have restarted)
+    if fresh:
+        connection = psycopg2.connect(connection, connect_timeout=5)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT transaction_id, alert_type, reason, risk_score, alert_time "
+                           f"FROM {schema}.fraud_alerts")
+            rows = cursor.fetchall()
+    finally:
+        if fresh:
+            connection.close()
+    return [dict(zip(["transactionId", "alertType", "reason", "riskScore", "timestamp"], r,
+                     strict=True)) for r in rows]
 
 
 def create_job_topics(topic: str) -> None:
@@ -46,19 +78,8 @@ def create_job_topics(topic: str) -> None:
 
 
 def produce_lines(broker: str, topic: str, lines: list[str], rate: float = 0) -> None:
-    """Send the lines in order; with a rate, spread them over len(lines) / rate seconds."""
-    from confluent_kafka import Producer
+    """Send the lines in order, as the generator does (idempotent, acks=all); with a rate,
+    spread them over len(lines) / rate seconds."""
+    from runners.sample_data.generate_transactions import send
 
-    producer = Producer({"bootstrap.servers": broker})
-    started = time.monotonic()
-    for sent, line in enumerate(lines):
-        while True:
-            try:
-                producer.produce(topic, value=line.encode())
-                break
-            except BufferError:  # the local queue is full: let it drain
-                producer.poll(0.5)
-        if rate and sent % 50 == 0:
-            producer.poll(0)
-            time.sleep(max(0.0, sent / rate - (time.monotonic() - started)))
-    producer.flush()
+    send(broker, topic, lines, rate)

@@ -10,15 +10,9 @@ expected alert exactly once, and the warehouse no duplicate.
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
@@ -31,55 +25,17 @@ from tests.flink.platform_io import (
     produce_lines,
     warehouse_rows,
 )
+from tests.flink.platform_job import (
+    closing_line,
+    expected_counts,
+    output_counts,
+    start_job,
+    stop_job,
+    wait_for,
+)
 from tests.flink.test_fraud_end_to_end import alert_set
 
 pytestmark = pytest.mark.postgres
-REPO = Path(__file__).resolve().parents[2]
-JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
-START_TIMEOUT = 240
-
-
-def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Path,
-              bounded: bool, restore: bool) -> subprocess.Popen:
-    env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": jdbc_url,
-           "FLINK_CHECKPOINT_DIR": f"file://{checkpoints}", "FLINK_CHECKPOINT_INTERVAL": "2 s",
-           "KAFKA_BOUNDED_MODE": "latest-offset" if bounded else "unbounded"}
-    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"), str(JOB_FILE),
-               "--profile", "platform", "--var", f"transactions_topic={topic}",
-               "--var", f"alerts_topic={topic}-alerts", "--var", "consumer_group=fraud-crash"]
-    if restore:
-        command += ["--restore", "latest"]
-    with log.open("w") as out:  # the child keeps its own handle
-        return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)  # its own group: kill JVM and workers too
-
-
-def wait_for(condition, job: subprocess.Popen, log: Path, what) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while not condition():
-        if job.poll() is not None:
-            pytest.fail(f"the job exited ({job.returncode}) before {what}:\n{log.read_text()}")
-        if time.monotonic() > deadline:
-            os.killpg(job.pid, signal.SIGKILL)
-            pytest.fail(f"no {what if isinstance(what, str) else what()} after {START_TIMEOUT}s:"
-                        f"\n{log.read_text()[-3000:]}")
-        time.sleep(1)
-
-
-def closing_line(stream: list[str]) -> str:
-    """An ordinary purchase by a new user, an hour after the stream's last transaction."""
-    last = max(ts for _, ts, error in map(seed_rules.check, stream) if not error)
-    return json.dumps({"transactionId": "T-closing", "userId": "U-closing",
-                       "cardNumber": "4000000000000000", "amount": 12.5, "merchantId": "M00001",
-                       "merchantCategory": "GROCERY", "location": "Paris", "latitude": 48.85,
-                       "longitude": 2.35, "timestamp": last + 3_600_000})
-
-
-def output_counts(broker: str, topic: str, warehouse) -> dict[str, int]:
-    return {"alerts": len(consume_committed(broker, f"{topic}-alerts", idle_seconds=1)),
-            "by-detector": len(consume_committed(broker, f"{topic}-alerts-by-detector",
-                                                 idle_seconds=1)),
-            "warehouse": len(warehouse_rows(warehouse))}
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +64,7 @@ def crashed_and_restored(broker, warehouse, tmp_path_factory):
                             args=(broker, topic, stream[half:]), kwargs={"rate": 1000})
     rest.start()
     time.sleep(3)  # the second half is still being produced and processed
-    os.killpg(first.pid, signal.SIGKILL)
-    first.wait()
+    stop_job(first)
     rest.join()
     before_restart = consume_committed(broker, f"{topic}-alerts", idle_seconds=3)
 
@@ -119,9 +74,7 @@ def crashed_and_restored(broker, warehouse, tmp_path_factory):
     produce_lines(broker, topic, [closing_line(stream)])
     second = start_job(broker, jdbc_url, topic, checkpoints, tmp / "second.log",
                        bounded=False, restore=True)
-    wanted = {"alerts": len(expected["fraud_alerts"]),
-              "by-detector": len(expected["detector_alerts"]),
-              "warehouse": len(expected["alert_history"])}
+    wanted = expected_counts(expected)
     seen: dict[str, int] = {}
 
     def caught_up() -> bool:
@@ -131,8 +84,7 @@ def crashed_and_restored(broker, warehouse, tmp_path_factory):
     wait_for(caught_up, second, tmp / "second.log",
              lambda: f"the expected outputs {wanted} (seen: {seen})")
     time.sleep(6)  # three more checkpoints: room for any duplicate to show up
-    os.killpg(second.pid, signal.SIGKILL)
-    second.wait()
+    stop_job(second)
     log = (tmp / "second.log").read_text()
     return topic, expected, before_restart, log
 

@@ -11,7 +11,11 @@
 --                      exactly-once: Kafka transactions committed at checkpoints, so a
 --                      read_committed consumer sees each alert once across failures;
 --   alert_history      the warehouse table fraud_alerts over JDBC (sql/warehouse/fraud_alerts.sql),
---                      upserted on (transaction_id, window_start), so a replay adds nothing;
+--                      upserted on (transaction_id, window_start), so a replay adds nothing.
+--                      Its connector, restartable-jdbc (udfs/java/sqlplatform/connectors), is
+--                      the JDBC one with one change: while the database is down, the failed
+--                      task's clean-up no longer ends the TaskManager, so the job restarts from
+--                      its checkpoint under the profile's bounded strategy and catches up;
 --   detector_alerts, dead_letters, late_transactions
 --                      topics ${alerts_topic}-by-detector, ${transactions_topic}-dead-letters and
 --                      ${transactions_topic}-late, exactly-once as well.
@@ -67,7 +71,7 @@ LIKE fraud_alert_schema;
 
 CREATE TEMPORARY TABLE alert_history
 WITH (
-    'connector' = 'jdbc',
+    'connector' = 'restartable-jdbc',
     'url' = '${fraud_jdbc_url}',
     'table-name' = 'fraud_alerts'
 )

@@ -1,0 +1,166 @@
+"""The fraud job through a burst: the platform job at a steady rate, then ten times it for 30 s.
+
+    python benchmarks/fraud_burst.py [--rate 1000] [--factor 10] [--burst-seconds 30]
+
+The job runs as deployed (runners/flink_sql.py --profile platform: Kafka in, exactly-once Kafka
+out, the warehouse over JDBC in the PostgreSQL of runners/services/local_postgres.py). The
+generator's producer sends --rate lines/s for --before seconds, --factor times that for
+--burst-seconds, then --rate again for --after seconds. Every second the benchmark reads the
+input topic's end offset and the offset the job's consumer group has committed (the Kafka source
+commits at each completed checkpoint, so the lag is exact to one checkpoint interval). It prints:
+- the peak consumer lag, in records and in seconds of steady input;
+- the catch-up time: from the burst's last record to the job's committed offset passing it;
+- whether a read_committed consumer of fraud-alerts then holds exactly the reference's alerts
+  (tests/flink/seed_rules.py), each once: the job may fall behind, but loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from runners.engines import flink_env  # noqa: E402
+
+if __name__ == "__main__":  # started from the main environment: go on in the Flink one
+    flink_env.hand_over(__file__, sys.argv[1:])
+
+DATA = REPO / "data" / "bench"
+
+
+def committed_offset(broker: str, group: str, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": group,
+                         "enable.auto.commit": False})
+    try:
+        [partition] = consumer.committed([TopicPartition(topic, 0)], timeout=5)
+        return max(partition.offset, 0)
+    finally:
+        consumer.close()
+
+
+def end_offset(broker: str, topic: str) -> int:
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"probe-{uuid.uuid4().hex}"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)[1]
+    finally:
+        consumer.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=1000, help="steady lines/s")
+    parser.add_argument("--factor", type=float, default=10, help="the burst's rate / --rate")
+    parser.add_argument("--before", type=float, default=20, help="seconds before the burst")
+    parser.add_argument("--burst-seconds", type=float, default=30)
+    parser.add_argument("--after", type=float, default=60, help="seconds after the burst")
+    parser.add_argument("--checkpoint-interval", default="2 s")
+    args = parser.parse_args(argv)
+
+    from runners.engines.flink_sql import latest_checkpoint
+    from runners.sample_data.generate_transactions import Rates, events, send
+    from runners.services import kafka_broker, local_postgres
+    from tests.flink import seed_rules
+    from tests.flink.platform_io import consume_committed, create_job_topics, new_warehouse
+    from tests.flink.platform_job import closing_line
+    from tests.flink.test_fraud_end_to_end import alert_set
+
+    phases = [(args.rate, args.before), (args.rate * args.factor, args.burst_seconds),
+              (args.rate, args.after)]
+    total = int(sum(rate * seconds for rate, seconds in phases))
+    lines = [line for _, line, _ in events(total, max(1, total // 50), 31,
+                                           Rates(late=0, same_millisecond=False))]
+    lines.append(closing_line(lines))
+    cuts = [0]
+    for rate, seconds in phases:
+        cuts.append(min(len(lines), cuts[-1] + int(rate * seconds)))
+    cuts[-1] = len(lines)
+
+    broker = kafka_broker.start()
+    topic = f"burst-{uuid.uuid4().hex[:8]}"
+    group = f"burst-{topic}"
+    create_job_topics(topic)
+    DATA.mkdir(parents=True, exist_ok=True)
+    checkpoints = DATA / "checkpoints" / topic
+    log = DATA / f"{topic}.log"
+    env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(),
+           "FLINK_CHECKPOINT_INTERVAL": args.checkpoint_interval,
+           "FRAUD_JDBC_URL": new_warehouse(local_postgres.start())[2]}
+    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
+               str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
+               "--var", f"transactions_topic={topic}", "--var", f"alerts_topic={topic}-alerts",
+               "--var", f"consumer_group={group}"]
+    with log.open("w") as out:
+        job = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    samples: list[tuple[float, int, int]] = []  # (seconds, end offset, committed offset)
+    marks: dict[str, float] = {}
+    try:
+        deadline = time.monotonic() + 180
+        while latest_checkpoint(checkpoints.as_uri()) is None:
+            if job.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the job did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(1)
+        started = time.monotonic()
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.is_set():
+                samples.append((time.monotonic() - started, end_offset(broker, topic),
+                                committed_offset(broker, group, topic)))
+                time.sleep(1)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        for (rate, _), name, first, last in zip(phases, ["before", "burst", "after"], cuts,
+                                                cuts[1:], strict=True):
+            began = time.monotonic()
+            send(broker, topic, lines[first:last], rate)
+            marks[name] = time.monotonic() - started
+            print(f"{name:>6}: {last - first:,} lines in {time.monotonic() - began:.1f} s "
+                  f"({(last - first) / (time.monotonic() - began):,.0f}/s)", flush=True)
+        burst_end_offset = cuts[2]
+        deadline = time.monotonic() + 300
+        while committed_offset(broker, group, topic) < len(lines) and time.monotonic() < deadline:
+            time.sleep(1)
+        time.sleep(6)
+        stop.set()
+        sampler.join()
+        got = consume_committed(broker, f"{topic}-alerts")
+    finally:
+        os.killpg(job.pid, signal.SIGKILL)
+        job.wait()
+
+    expected = seed_rules.expected_of_job(lines)["fraud_alerts"]
+    peak_at, peak_end, peak_committed = max(samples, key=lambda s: s[1] - s[2])
+    caught_up = next((at for at, _, done in samples if done >= burst_end_offset), None)
+    print(f"steady {args.rate:,.0f}/s, burst {args.rate * args.factor:,.0f}/s for "
+          f"{args.burst_seconds:.0f} s, checkpoints every {args.checkpoint_interval}")
+    print(f"peak consumer lag: {peak_end - peak_committed:,} records "
+          f"({(peak_end - peak_committed) / args.rate:.0f} s of steady input), "
+          f"{peak_at:.0f} s into the stream (burst {marks['before']:.0f}-{marks['burst']:.0f} s)")
+    if caught_up is None:
+        print("caught up: not within the run")
+    else:
+        print(f"caught up {caught_up - marks['burst']:.1f} s after the burst's last record "
+              f"(to the checkpoint interval)")
+    exact = alert_set(got) == alert_set(expected) and len(got) == len(expected)
+    print(f"alerts: {len(got):,} read_committed, {len(expected):,} expected: "
+          f"{'every one, once' if exact else 'NOT THE SAME'}")
+    return 0 if exact else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

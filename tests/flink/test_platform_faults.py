@@ -1,0 +1,214 @@
+"""The fraud job as deployed (platform profile: Kafka in, exactly-once Kafka out, JDBC upsert into
+PostgreSQL) through the platform's faults, each injected for real while a stream is produced:
+
+- the Kafka broker stopped for 20 s and started again on the same data folder;
+- the warehouse's PostgreSQL stopped for 20 s;
+- a Python UDF worker process killed (SIGKILL), not the JVM.
+
+After each, a read_committed consumer of `fraud-alerts` and of the per-detector topic, and the
+warehouse table fraud_alerts, must hold exactly the reference's alerts (tests/flink/seed_rules.py),
+each once. The job is one process (runners/flink_sql.py on its MiniCluster); it recovers by
+itself, under the profile's bounded restart strategy, from its last checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from runners.engines.flink_sql import latest_checkpoint
+from runners.sample_data.generate_transactions import Rates, events
+from runners.services import kafka_broker, local_postgres
+from tests.flink import seed_rules
+from tests.flink.platform_io import (
+    consume_committed,
+    create_job_topics,
+    new_warehouse,
+    produce_lines,
+    warehouse_rows,
+)
+from tests.flink.platform_job import (
+    closing_line,
+    expected_counts,
+    flink_log,
+    output_counts,
+    start_job,
+    stop_job,
+    wait_for,
+)
+from tests.flink.test_fraud_end_to_end import alert_set
+
+pytestmark = pytest.mark.postgres
+
+TRANSACTIONS = 6_000
+RATE = 200  # lines a second: the stream lasts 30 s
+FAULT_AFTER = 5  # seconds into the stream
+OUTAGE = 20  # seconds
+CATCH_UP = 150  # seconds after the stream ends
+
+
+@dataclass
+class FaultRun:
+    topic: str
+    warehouse: tuple[str, str, str]
+    expected: dict[str, list[dict]]
+    log: str  # the job's Flink log
+    injected: str  # what the fault did, for the assertion messages
+    workers_at_end: list[int]  # the job's Python worker processes once it caught up
+
+
+def run_through(broker: str, postgres_url: str, tmp: Path,
+                fault: Callable[[int], str]) -> FaultRun:
+    """Start the job, produce the stream, call fault(job pid) FAULT_AFTER s into it, and wait
+    until every expected output is there (and 6 s more, for any duplicate to show)."""
+    # No late lines and no same-millisecond ties: which lines are late right after a restart
+    # depends on where the checkpoint fell (test_exactly_once.py says why).
+    stream = [line for _, line, _ in events(TRANSACTIONS, users=150, seed=29,
+                                            rates=Rates(late=0, same_millisecond=False))]
+    stream.append(closing_line(stream))
+    expected = seed_rules.expected_of_job(stream)
+    topic = f"faults-{uuid.uuid4().hex[:8]}"
+    create_job_topics(topic)
+    warehouse = new_warehouse(postgres_url)
+    log = tmp / "job.log"
+    job = start_job(broker, warehouse[2], topic, tmp / "checkpoints", log,
+                    bounded=False, restore=False)
+    try:
+        wait_for(lambda: latest_checkpoint(str(tmp / "checkpoints")), job, log,
+                 "a first checkpoint")
+        producer = threading.Thread(target=produce_lines, args=(broker, topic, stream),
+                                    kwargs={"rate": RATE})
+        producer.start()
+        time.sleep(FAULT_AFTER)
+        injected = fault(job.pid)
+        producer.join()
+        wanted, seen = expected_counts(expected), {}
+
+        def caught_up() -> bool:
+            seen.update(output_counts(broker, topic, warehouse))
+            return all(seen[name] >= count for name, count in wanted.items())
+
+        wait_for(caught_up, job, log, lambda: f"the outputs {wanted} after {injected} "
+                 f"(seen: {seen})", timeout=CATCH_UP)
+        time.sleep(6)  # three more checkpoints: room for a duplicate to show up
+        workers = python_workers(job.pid)
+    finally:
+        stop_job(job)
+    return FaultRun(topic, warehouse, expected, flink_log(log), injected, workers)
+
+
+def assert_every_alert_once(broker: str, run: FaultRun) -> None:
+    for topic, table in ((f"{run.topic}-alerts", "fraud_alerts"),
+                         (f"{run.topic}-alerts-by-detector", "detector_alerts")):
+        got = consume_committed(broker, topic)
+        assert alert_set(got) == alert_set(run.expected[table]), (topic, run.injected)
+        assert len(got) == len(run.expected[table]), (topic, run.injected)
+    rows = warehouse_rows(run.warehouse)
+    assert alert_set(rows) == alert_set(run.expected["alert_history"]), run.injected
+    assert len(rows) == len(run.expected["alert_history"]), run.injected
+
+
+def restarts(log: str) -> int:
+    return log.count("switched from state RUNNING to RESTARTING")
+
+
+# --- the broker restarts ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def broker_restarted(broker, postgres_url, tmp_path_factory) -> FaultRun:
+    def restart_the_broker(_job: int) -> str:
+        kafka_broker.stop()
+        time.sleep(OUTAGE)
+        kafka_broker.start()
+        return "a broker restart"
+
+    return run_through(broker, postgres_url, tmp_path_factory.mktemp("broker"),
+                       restart_the_broker)
+
+
+def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
+    assert_every_alert_once(broker, broker_restarted)
+
+
+# --- the warehouse goes away ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def warehouse_outage(broker, postgres_url, tmp_path_factory) -> FaultRun:
+    def stop_the_warehouse(_job: int) -> str:
+        local_postgres.stop()
+        try:
+            time.sleep(OUTAGE)
+        finally:
+            local_postgres.start()
+        return "a warehouse outage"
+
+    return run_through(broker, postgres_url, tmp_path_factory.mktemp("warehouse"),
+                       stop_the_warehouse)
+
+
+def test_every_alert_once_after_a_warehouse_outage(broker, warehouse_outage):
+    assert_every_alert_once(broker, warehouse_outage)
+
+
+def test_the_warehouse_outage_restarted_the_job_from_its_checkpoint(warehouse_outage):
+    log = warehouse_outage.log
+    assert "Connection to 127.0.0.1" in log and "refused" in log
+    assert restarts(log) >= 1
+    assert "Restoring job" in log
+    # The JDBC sink's clean-up error used to end the only TaskManager (sql/flink/connectors).
+    assert "FATAL - exception in" not in log
+
+
+# --- a Python worker dies ---------------------------------------------------------------------
+
+def python_workers(job: int) -> list[int]:
+    """The job's Python UDF worker processes (platform profile: processes of their own)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            session = os.getsid(int(pid))
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except (OSError, ProcessLookupError):
+            continue
+        if session == os.getsid(job) and b"pyflink.fn_execution.beam.beam_boot" in command:
+            found.append(int(pid))
+    return found
+
+
+@pytest.fixture(scope="module")
+def worker_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, list[int]]:
+    before = []
+
+    def kill_a_python_worker(job: int) -> str:
+        workers = python_workers(job)
+        assert workers, "no Python worker process of the job's own"
+        os.kill(workers[0], signal.SIGKILL)
+        before.extend(workers)
+        return f"SIGKILL of Python worker {workers[0]} (of {len(workers)})"
+
+    run = run_through(broker, postgres_url, tmp_path_factory.mktemp("worker"),
+                      kill_a_python_worker)
+    return run, before
+
+
+def test_every_alert_once_after_a_python_worker_is_killed(broker, worker_killed):
+    assert_every_alert_once(broker, worker_killed[0])
+
+
+def test_a_new_worker_took_over_from_the_killed_one(worker_killed):
+    """Killed inside a bundle, the worker fails its task and the job restarts from its
+    checkpoint (most runs). Killed between two bundles, it is replaced for the next one
+    without a restart (one run in three, here). Either way a new process does its work."""
+    run, before = worker_killed
+    assert before[0] not in run.workers_at_end
+    assert set(run.workers_at_end) - set(before), (before, run.workers_at_end)
+    if restarts(run.log):
+        assert "Restoring job" in run.log
