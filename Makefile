@@ -9,7 +9,7 @@ EVENTS ?= 200000
 # would otherwise compile what it imports again, 2 s for a Spark Connect client.
 COMPILE := -m compileall -q -j 2
 
-.PHONY: demo test mutants setup jars lint lock bench bench-fraud clean
+.PHONY: demo test mutants setup jars lint lock bench bench-fraud bench-burst clean
 
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
@@ -78,6 +78,9 @@ bench: setup  ## the batch benchmark at 1M and 10M events
 
 bench-fraud: setup  ## the fraud job against the seed's Java job, 1.1M transactions
 	$(FLINK_PY) benchmarks/fraud_benchmark.py --events 1100000 --kafka --latency-rate 2000
+
+bench-burst: setup  ## the platform fraud job through a 10x burst: peak lag, catch-up time
+	$(FLINK_PY) benchmarks/fraud_burst.py --rate 2000 --repeat 3
 
 clean:
 	rm -rf data

@@ -246,21 +246,15 @@ def latency_run(rate: float, seconds: float, interval: str,
     from runners.sample_data.generate_transactions import PRODUCER_SETTINGS, Rates, events
     from runners.services import kafka_broker
     from tests.flink.platform_io import create_job_topics
+    from tests.flink.platform_job import start_job
 
     broker = kafka_broker.start()
     topic = f"latency-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
     checkpoints = DATA / "checkpoints" / topic
     log = DATA / f"{topic}.log"
-    env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(),
-           "FLINK_CHECKPOINT_INTERVAL": interval, "FRAUD_JDBC_URL": latency_warehouse()}
-    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
-               str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
-               "--var", f"transactions_topic={topic}", "--var", f"alerts_topic={topic}-alerts",
-               "--var", f"consumer_group=latency-{topic}"]
-    with log.open("w") as out:
-        job = subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    job = start_job(broker, latency_warehouse(), topic, checkpoints, log, bounded=False,
+                    restore=False, env={"FLINK_CHECKPOINT_INTERVAL": interval})
     readers = {"combined": (f"{topic}-alerts", "read_committed"),
                "committed": (f"{topic}-alerts-by-detector", "read_committed"),
                "uncommitted": (f"{topic}-alerts-by-detector", "read_uncommitted")}

@@ -278,17 +278,27 @@ def render(job: FlinkJob) -> str:
 def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         show_rows: int = 20) -> str | None:
     """Execute the job; return the Flink job id of the INSERTs, if any."""
-    if job.python_workers == "process":
-        # PyFlink would run the Python workers in this process (loopback) on a local
-        # MiniCluster unless told otherwise; a cluster's TaskManagers start their own.
-        os.environ["_python_worker_execution_mode"] = "process"  # noqa: SIM112 (PyFlink's name)
     # Importing the loopback workers' runtime in a thread while the JVM starts saved 1 to 2 s;
     # taken out after a fresh-clone run saw ClassNotFoundException for sqlplatform.udfs
     # (README, Performance). PyFlink puts pipeline.jars on one Java thread's class loader.
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()
-    t_env = TableEnvironment.create(settings)
+    # PyFlink runs the Python workers in this process (loopback) on a local MiniCluster unless
+    # this variable, which it reads when the environment is created, says otherwise; a
+    # cluster's TaskManagers start their own. Set for this job only: a later job in the same
+    # process (tests) gets its own.
+    mode = "_python_worker_execution_mode"  # PyFlink's name
+    previous = os.environ.get(mode)
+    if job.python_workers == "process":
+        os.environ[mode] = "process"
+    try:
+        t_env = TableEnvironment.create(settings)
+    finally:
+        if previous is None:
+            os.environ.pop(mode, None)
+        else:
+            os.environ[mode] = previous
     table_config = t_env.get_config()
     for key, value in {**job.settings, **job.config}.items():
         table_config.set(key, value)

@@ -120,18 +120,27 @@ def restarts(log: str) -> int:
     return log.count("switched from state RUNNING to RESTARTING")
 
 
+def outage(name: str, stop: Callable[[], object], start: Callable[[], object]
+           ) -> Callable[[int], str]:
+    """A fault: stop a service for OUTAGE seconds, then start it again."""
+    def fault(_job: int) -> str:
+        stop()
+        try:
+            time.sleep(OUTAGE)
+        finally:
+            start()
+        return name
+
+    return fault
+
+
 # --- the broker restarts ----------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def broker_restarted(broker, postgres_url, tmp_path_factory) -> FaultRun:
-    def restart_the_broker(_job: int) -> str:
-        kafka_broker.stop()
-        time.sleep(OUTAGE)
-        kafka_broker.start()
-        return "a broker restart"
-
+    # kafka_broker.start() uses the same data folder (data/kafka-PORT/logs).
     return run_through(broker, postgres_url, tmp_path_factory.mktemp("broker"),
-                       restart_the_broker)
+                       outage("a broker restart", kafka_broker.stop, kafka_broker.start))
 
 
 def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
@@ -142,16 +151,8 @@ def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
 
 @pytest.fixture(scope="module")
 def warehouse_outage(broker, postgres_url, tmp_path_factory) -> FaultRun:
-    def stop_the_warehouse(_job: int) -> str:
-        local_postgres.stop()
-        try:
-            time.sleep(OUTAGE)
-        finally:
-            local_postgres.start()
-        return "a warehouse outage"
-
     return run_through(broker, postgres_url, tmp_path_factory.mktemp("warehouse"),
-                       stop_the_warehouse)
+                       outage("a warehouse outage", local_postgres.stop, local_postgres.start))
 
 
 def test_every_alert_once_after_a_warehouse_outage(broker, warehouse_outage):
