@@ -148,6 +148,20 @@ def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
     assert_every_alert_once(broker, broker_restarted)
 
 
+def test_the_generator_sent_every_transaction_once_through_the_restart(broker, broker_restarted):
+    """Idempotent, acks=all: no line lost or written twice while the broker was away (one
+    partition, no transactions: its end offset is the number of records)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"size-{uuid.uuid4().hex}"})
+    try:
+        low, high = consumer.get_watermark_offsets(TopicPartition(broker_restarted.topic, 0),
+                                                   timeout=10)
+    finally:
+        consumer.close()
+    assert (low, high) == (0, len(broker_restarted.stream))
+
+
 # --- the warehouse goes away ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -209,14 +223,18 @@ def test_every_alert_once_after_the_python_workers_are_killed(broker, workers_ki
     assert_every_alert_once(broker, workers_killed[0])
 
 
-def test_the_killed_workers_failed_the_job_which_restarted_from_its_checkpoint(workers_killed):
+def test_new_workers_took_over_from_the_killed_ones(workers_killed):
+    """The UDF had rows after the kill, and they were computed (every alert once, above), by
+    new worker processes. Most runs restart the job from its checkpoint to get them; some
+    get them without a restart (seen in CI), which this does not require."""
     run, killed = workers_killed
-    # The UDF had rows to compute after the kill (margin: twice the lines sent before it).
+    # Rows for the UDF after the kill (margin: twice the lines sent before it).
     after_the_kill = {record["transactionId"] for record, _, _ in
                       map(seed_rules.check, run.stream[2 * RATE * FAULT_AFTER:]) if record}
     assert any(alert["transactionId"] in after_the_kill
                for alert in run.expected["detector_alerts"]
                if alert["alertType"] == "IMPOSSIBLE_TRAVEL")
-    assert restarts(run.log) >= 1
-    assert "Restoring job" in run.log
-    assert run.workers_at_end and not set(run.workers_at_end) & set(killed)
+    assert run.workers_at_end, "no Python worker at the end"
+    assert not set(run.workers_at_end) & set(killed), (killed, run.workers_at_end)
+    if restarts(run.log):
+        assert "Restoring job" in run.log
