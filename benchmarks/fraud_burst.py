@@ -51,23 +51,18 @@ def committed_offset(broker: str, group: str, topic: str) -> int:
         consumer.close()
 
 
-def end_offset(broker: str, topic: str) -> int:
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"probe-{uuid.uuid4().hex}"})
-    try:
-        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=5)[1]
-    finally:
-        consumer.close()
-
-
 def burst_run(args: argparse.Namespace) -> dict:
     """One run: the job started, the three phases produced, the lag sampled, alerts checked."""
     from runners.engines.flink_sql import latest_checkpoint
     from runners.sample_data.generate_transactions import Rates, events, send
     from runners.services import kafka_broker, local_postgres
     from tests.flink import seed_rules
-    from tests.flink.platform_io import consume_committed, create_job_topics, new_warehouse
+    from tests.flink.platform_io import (
+        consume_committed,
+        create_job_topics,
+        new_warehouse,
+        partition_offsets,
+    )
     from tests.flink.platform_job import closing_line, start_job
     from tests.flink.test_fraud_end_to_end import alert_set
 
@@ -105,7 +100,7 @@ def burst_run(args: argparse.Namespace) -> dict:
 
         def sample() -> None:
             while not stop.is_set():
-                samples.append((time.monotonic() - started, end_offset(broker, topic),
+                samples.append((time.monotonic() - started, partition_offsets(broker, topic)[1],
                                 committed_offset(broker, group, topic)))
                 time.sleep(1)
 

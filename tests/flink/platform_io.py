@@ -83,3 +83,15 @@ def produce_lines(broker: str, topic: str, lines: list[str], rate: float = 0) ->
     from runners.sample_data.generate_transactions import send
 
     send(broker, topic, lines, rate)
+
+
+def partition_offsets(broker: str, topic: str) -> tuple[int, int]:
+    """(low, high) watermark offsets of the topic's partition 0: with one partition and no
+    transactions, high - low is its number of records."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"probe-{uuid.uuid4().hex}"})
+    try:
+        return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
+    finally:
+        consumer.close()

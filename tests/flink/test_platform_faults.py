@@ -32,6 +32,7 @@ from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
     new_warehouse,
+    partition_offsets,
     produce_lines,
     warehouse_rows,
 )
@@ -151,14 +152,7 @@ def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
 def test_the_generator_sent_every_transaction_once_through_the_restart(broker, broker_restarted):
     """Idempotent, acks=all: no line lost or written twice while the broker was away (one
     partition, no transactions: its end offset is the number of records)."""
-    from confluent_kafka import Consumer, TopicPartition
-
-    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"size-{uuid.uuid4().hex}"})
-    try:
-        low, high = consumer.get_watermark_offsets(TopicPartition(broker_restarted.topic, 0),
-                                                   timeout=10)
-    finally:
-        consumer.close()
+    low, high = partition_offsets(broker, broker_restarted.topic)
     assert (low, high) == (0, len(broker_restarted.stream))
 
 
