@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,6 +102,17 @@ def _expand(value: str, path: Path, key: str, lazy: bool = False) -> str:
     if lazy:
         return MissingEnv(expanded, missing[0])
     raise ProfileError(f"{path.name}: {key} needs the environment variable {missing[0]}")
+
+
+def check_variables(given: Mapping[str, str], scripts: Iterable, profile_vars: Mapping[str, str]
+                    ) -> None:
+    """Refuse a --var that no file of the run declares or reads and the profile does not
+    define: a typo would otherwise be ignored, and the rule run with its default."""
+    declared = set(profile_vars).union(*(script.variables() for script in scripts))
+    unknown = sorted(set(given) - declared)
+    if unknown:
+        raise ProfileError(f"--var {', '.join(unknown)}: no file of this run declares it; "
+                           f"declared: {', '.join(sorted(declared))}")
 
 
 def parse_assignments(pairs: list[str]) -> dict[str, str]:

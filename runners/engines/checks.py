@@ -7,13 +7,13 @@ A SQL file declares checks of the tables it creates with `-- @check` lines:
     -- @check user_segments.segment accepted_values premium,regular,casual
     -- @check raw_customers.age accepted_range 18..120      (inclusive; 0.. or ..5 for one side)
     -- @check raw_customers.plan null_rate_at_most ${max_null_rate}
-    -- @check product_recommendations expression confidence > ${min_confidence}
+    -- @check association_rules expression lift > ${min_lift}
 
 A check holds when no row breaks it. As in dbt, accepted_values and accepted_range let NULL
 pass (not_null is the check for NULLs), unique ignores NULLs, and an expression must be true
 (NULL breaks it). null_rate_at_most bounds the share of NULLs in the column. Arguments read the
-file's ${parameters}, so a check follows the value a run used: `--var min_confidence=0.4`
-moves the rule and its check together.
+file's ${parameters}, so a check follows the value a run used: `--var min_support=0.02`
+moves fpgrowth.sql's rule and its check together.
 
 `runners/spark_sql.py --check` runs them on Spark after each file; the batch DAG turns the
 checks of published tables into common-sql check operators on the warehouse.
@@ -46,7 +46,7 @@ class Check:
     @property
     def name(self) -> str:
         """The check's name in the DAG: column_kind, or the expression spelled out in words
-        (`confidence > ${min_confidence}` is confidence_gt_min_confidence)."""
+        (`lift > ${min_lift}` is lift_gt_min_lift)."""
         if self.kind == "null_rate_at_most":
             return f"{self.column}_null_rate"
         if self.kind != "expression":

@@ -47,7 +47,14 @@ if __name__ == "__main__":  # started from the main environment: go on in the Fl
 from runners import CHECKOUT  # noqa: E402
 from runners.engines import sqlscript
 from runners.engines.sqlscript import Script, ScriptError, Statement
-from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
+from runners.profiles import (
+    Profile,
+    ProfileError,
+    check_variables,
+    load_profile,
+    parse_assignments,
+    value_of,
+)
 
 JAR_DIR = CHECKOUT / "build" / "jars" / "flink"
 UDF_ARCHIVE = CHECKOUT / "build" / "flink" / "udfs.zip"
@@ -115,15 +122,29 @@ def collect_scripts(paths: Sequence[Path], connectors: Path | Sequence[Path] | N
     """
     extra = [connectors] if isinstance(connectors, Path) else list(connectors or ())
     chosen: dict[Path, Script] = {}
-    for path in paths:
+    for path in expand_folders(paths):
         if not path.is_file():
-            raise ScriptError(path, 0, "no such file")
+            raise ScriptError(path, 0, "no such file or folder")
         candidates = {f.resolve() for f in [*path.parent.glob("*.sql"), *extra, *library]}
         pool = [sqlscript.load(f, dialect="flink") for f in sorted(candidates)]
         target = next(s for s in pool if s.path == path.resolve())
         for script in sqlscript.upstream_of(target, pool):
             chosen[script.path] = script
     return sqlscript.dependency_order(list(chosen.values()))
+
+
+def expand_folders(paths: Sequence[Path]) -> list[Path]:
+    """Each folder as its .sql files (not its subfolders: connectors/ is the profile's choice)."""
+    files = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(path.glob("*.sql"))
+            if not found:
+                raise ScriptError(path, 0, "no .sql files in this folder")
+            files += [f.resolve() for f in found]
+        else:
+            files.append(path)
+    return files
 
 
 def resolve(scripts: list[Script], variables: dict[str, str]) -> FlinkJob:
@@ -184,28 +205,42 @@ def python_files() -> Path:
     return UDF_ARCHIVE
 
 
-def java_functions() -> Path:
+class BuildError(Exception):
+    """The job's own code (udfs/java) could not be built."""
+
+
+def java_functions(source_dir: Path = JAVA_UDF_SOURCES,
+                   jar: Path = JAVA_UDF_JAR) -> Path:
     """udfs/java compiled into a jar against the wheel's Flink and the connector jars (the
     restartable-jdbc connector wraps the JDBC one), with its META-INF service files; rebuilt
     when a source changed."""
-    sources = sorted(JAVA_UDF_SOURCES.rglob("*.java"))
-    services = sorted((JAVA_UDF_SOURCES / "META-INF").rglob("*"))
-    if not _stale(JAVA_UDF_JAR, [*sources, *services]):
-        return JAVA_UDF_JAR
+    sources = sorted(source_dir.rglob("*.java"))
+    services = sorted((source_dir / "META-INF").rglob("*"))
+    if not _stale(jar, [*sources, *services]):
+        return jar
     flink_lib = flink_env.flink_home() / "lib"
-    classes = JAVA_UDF_JAR.parent / "java-classes"
+    classes = jar.parent / "java-classes"
     shutil.rmtree(classes, ignore_errors=True)
-    subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*", "-d", str(classes),
-                    *map(str, sources)], check=True)
-    staged = JAVA_UDF_JAR.with_suffix(".jar.tmp")
+    try:
+        compiled = subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*", "-d",
+                                   str(classes), *map(str, sources)],
+                                  capture_output=True, text=True)
+    except FileNotFoundError as error:
+        raise BuildError("javac not found: the Java functions need a JDK 17 on the PATH") from error
+    if compiled.returncode != 0:
+        # javac prints FILE:LINE: error: ... first; that line says what to fix.
+        errors = [ln for ln in compiled.stderr.splitlines() if ": error:" in ln]
+        raise BuildError("compiling the Java functions failed: "
+                         + (errors[0] if errors else compiled.stderr.strip()[:500]))
+    staged = jar.with_suffix(".jar.tmp")
     with zipfile.ZipFile(staged, "w") as archive:
         for item in sorted(classes.rglob("*.class")):
             archive.write(item, item.relative_to(classes).as_posix())
         for item in services:
             if item.is_file():
-                archive.write(item, item.relative_to(JAVA_UDF_SOURCES).as_posix())
-    staged.replace(JAVA_UDF_JAR)
-    return JAVA_UDF_JAR
+                archive.write(item, item.relative_to(source_dir).as_posix())
+    staged.replace(jar)
+    return jar
 
 
 def base_config(profile_flink: dict[str, str], jobmanager: str | None) -> dict[str, str]:
@@ -304,10 +339,11 @@ def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
         table_config.set(key, value)
     for script, statement, sql in job.statements:
         try:
+            if dry_run and statement.first_word in ("SELECT", "WITH"):
+                print(t_env.explain_sql(sql))  # planned, never run
+                continue
             result = t_env.execute_sql(sql)
             if statement.first_word in ("SELECT", "WITH", "SHOW", "DESCRIBE", "EXPLAIN"):
-                if dry_run:
-                    continue
                 _print_rows(result, show_rows)
         except Exception as error:
             raise ScriptError(script.path, statement.line,
@@ -378,7 +414,8 @@ def swap_in(final: Path, staging: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="flink_sql.py", description="Run Flink SQL files as one job, with ${variables}.")
-    parser.add_argument("paths", nargs="+", type=Path, help=".sql files")
+    parser.add_argument("paths", nargs="+", type=Path,
+                        help=".sql files, or folders: each of their .sql files")
     parser.add_argument("--var", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"))
     parser.add_argument("--jobmanager", metavar="HOST:PORT",
@@ -405,11 +442,14 @@ def main(argv: list[str] | None = None) -> int:
         job = build(args.paths, profile, variables, jobmanager=args.jobmanager,
                     settings={"parallelism.default": str(args.parallelism)}
                     if args.parallelism else None)
+        check_variables(parse_assignments(args.var),
+                        {script.path: script for script, _, _ in [*job.statements, *job.inserts]
+                         }.values(), profile.vars)
         if args.restore:
             job.settings.update(restore_config(args.restore, job.settings))
             print(f"restoring from {job.settings['execution.state-recovery.path']}",
                   file=sys.stderr)
-    except (ProfileError, ScriptError) as error:
+    except (ProfileError, ScriptError, BuildError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if args.render:

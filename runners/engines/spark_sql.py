@@ -4,6 +4,7 @@ Each statement of a file runs in order, in Spark started in this process, or wit
 sc://HOST:PORT` (or SPARK_REMOTE, or the profile's spark_remote) on a Spark Connect server that
 stays warm between runs (runners/services/spark_connect.py starts a local one).
 
+Where: --master or --remote, else SPARK_MASTER or SPARK_REMOTE (not both), else the profile.
 `${name}` variables take their values from the file's `-- @param` defaults, then the profile,
 then `--var name=value`. A query statement is printed as a table. Views named by `-- @output` are
 written to the lake (and with `publish`, to the warehouse); tables already in the lake are
@@ -23,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,14 @@ from runners import CHECKOUT  # noqa: E402
 from runners.engines import sqlscript
 from runners.engines.sqlscript import Directive, Script, ScriptError, Statement
 from runners.engines.warehouse import WarehouseError
-from runners.profiles import Profile, ProfileError, load_profile, parse_assignments, value_of
+from runners.profiles import (
+    Profile,
+    ProfileError,
+    check_variables,
+    load_profile,
+    parse_assignments,
+    value_of,
+)
 
 JAR_DIR = CHECKOUT / "build" / "jars" / "spark"
 # The driver's start-up classes, mapped instead of loaded (runners/engines/spark_class_archive.py).
@@ -147,10 +155,21 @@ def start_spark(conf: dict[str, str], remote: str | None = None):
     return spark
 
 
-def remote_of(profile: Profile, given: str | None) -> str | None:
-    """The Spark Connect URL to run on: --remote, else SPARK_REMOTE, else the profile's
-    spark_remote; none means Spark in this process."""
-    return given or os.environ.get("SPARK_REMOTE") or value_of(profile.vars, "spark_remote") or None
+def spark_target(profile: Profile, master: str | None, remote: str | None,
+                 environ: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
+    """Where the files run, as (master, remote), at most one of them set; neither means the
+    profile's spark.master in this process. A flag (--master, --remote) beats the environment
+    (SPARK_MASTER, SPARK_REMOTE), which beats the profile (spark_remote, then spark.master).
+    Both variables set is an error: which one was meant cannot be guessed."""
+    if master or remote:
+        return master, remote
+    env_master, env_remote = environ.get("SPARK_MASTER"), environ.get("SPARK_REMOTE")
+    if env_master and env_remote:
+        raise ProfileError("both SPARK_MASTER and SPARK_REMOTE are set: unset one, or say "
+                           "which with --master or --remote")
+    if env_master or env_remote:
+        return env_master or None, env_remote or None
+    return None, value_of(profile.vars, "spark_remote") or None
 
 
 def _activate(spark) -> None:
@@ -397,11 +416,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=os.environ.get("SQLPLATFORM_PROFILE", "local"),
                         help="runners/profiles/NAME.toml (default: local)")
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--master", default=os.environ.get("SPARK_MASTER"),
-                       help="Spark master URL (default: the profile's, local[*])")
+    where.add_argument("--master",
+                       help="Spark master URL (default: SPARK_MASTER, else the profile's)")
     where.add_argument("--remote", metavar="sc://HOST:PORT",
                        help="run on this Spark Connect server (default: SPARK_REMOTE, else the "
-                            "profile's spark_remote, else Spark in this process)")
+                            "profile's spark_remote, else Spark in this process); SPARK_MASTER "
+                            "and SPARK_REMOTE both set is an error")
     parser.add_argument("--dry-run", action="store_true",
                         help="parse and plan every statement on empty inputs; write nothing")
     parser.add_argument("--no-upstream", action="store_true",
@@ -426,10 +446,11 @@ def main(argv: list[str] | None = None) -> int:
                              upstream=not args.no_upstream, publish=not args.no_publish,
                              show_rows=args.show, parallel=args.parallel, check=args.check)
         scripts = collect_scripts([p for p in args.paths], options.upstream)
+        check_variables(options.variables, scripts, profile.vars)
         if args.list:
             print(format_graph(sqlscript.model_graph(scripts)), end="")
             return 0
-        remote = None if args.master else remote_of(profile, args.remote)
+        master, remote = spark_target(profile, args.master, args.remote)
     except (ProfileError, ScriptError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -442,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
     t0 = time.monotonic()
-    spark = start_spark(spark_conf(profile, args.master), remote)
+    spark = start_spark(spark_conf(profile, master), remote)
     spark_start = time.monotonic() - t0
     try:
         result = SparkSqlRunner(spark, profile.vars).run(scripts, options)

@@ -96,6 +96,14 @@ class Script:
     def steps(self) -> list[Directive]:
         return [d for d in self.items if isinstance(d, Directive) and d.kind == "step"]
 
+    def variables(self) -> set[str]:
+        """The ${names} the file declares (@param) or reads (statements, @step, @check)."""
+        used = set(self.params)
+        for item in self.items:
+            texts = [item.text] if isinstance(item, Statement) else list(item.args)
+            used |= {m.group(1) for text in texts for m in VARIABLE.finditer(text)}
+        return used
+
     def creates(self) -> set[str]:
         if "creates" not in self._names:
             self._names["creates"] = self._creates()

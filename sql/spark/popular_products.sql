@@ -10,7 +10,7 @@
 -- @param top_n = 10
 -- @output popular_products publish
 -- @check popular_products.product_id not_null
--- @check popular_products.rank accepted_range 1..${top_n}
+-- @check popular_products.purchase_count accepted_range 1..
 
 CREATE OR REPLACE TEMPORARY VIEW popular_products AS
 WITH product_purchases AS (

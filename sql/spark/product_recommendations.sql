@@ -1,14 +1,15 @@
 -- product_recommendations: the association rules strong enough to recommend on.
 --
--- Computes: each rule with confidence > ${min_confidence}, and confidence_pct, its confidence as
---   a whole percentage (truncated, as the seed's cast to int does).
+-- Computes: each rule with confidence > ${recommend_above_confidence}, and confidence_pct, its
+--   confidence as a whole percentage (truncated, as the seed's cast to int does).
 -- Input: association_rules.
 -- Output: product_recommendations (lake and warehouse).
--- Parameters: min_confidence (the seed's 0.5; strictly greater than).
--- @param min_confidence = 0.5
+-- Parameters: recommend_above_confidence (the seed's 0.5; strictly greater than). Its own name:
+--   fpgrowth.sql's min_confidence is the mining floor, another rule.
+-- @param recommend_above_confidence = 0.5
 -- @output product_recommendations publish
--- @check product_recommendations expression confidence > ${min_confidence}
 -- @check product_recommendations.confidence accepted_range ..1
+-- @check product_recommendations.confidence_pct accepted_range 0..100
 
 CREATE OR REPLACE TEMPORARY VIEW product_recommendations AS
 SELECT
@@ -19,7 +20,7 @@ SELECT
     support,
     cast(confidence * 100 AS INT) AS confidence_pct
 FROM association_rules
-WHERE confidence > ${min_confidence};
+WHERE confidence > ${recommend_above_confidence};
 
 SELECT
     antecedent,

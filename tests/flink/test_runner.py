@@ -142,3 +142,51 @@ def test_a_statement_set_block_gives_its_inserts_with_their_lines(tmp_path):
 def test_a_broken_statement_set_names_the_file_and_line(tmp_path, text, error):
     with pytest.raises(ScriptError, match=error):
         flink_sql.resolve([parse(text, tmp_path / "job.sql", dialect="flink")], {})
+
+
+def runner(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(REPO / "runners" / "flink_sql.py"), *args],
+                          cwd=REPO, capture_output=True, text=True, timeout=240)
+
+
+def test_a_folder_runs_its_files_as_the_docstring_shows():
+    """`runners/flink_sql.py sql/flink` is the job: the same script as its job file."""
+    folder, job_file = runner("sql/flink", "--render"), runner(str(JOB), "--render")
+    assert (folder.returncode, folder.stderr) == (0, "")
+    assert folder.stdout == job_file.stdout
+    assert "EXECUTE STATEMENT SET BEGIN" in folder.stdout
+
+
+def test_a_variable_no_file_declares_is_refused():
+    done = runner(str(JOB), "--var", "transactions_pth=/tmp/x", "--render")
+    assert done.returncode == 2
+    assert done.stderr.startswith("error: --var transactions_pth: no file of this run declares "
+                                  "it; declared: ")
+    assert "transactions_path" in done.stderr and "min_published_risk" in done.stderr
+
+
+def test_a_java_function_that_does_not_compile_is_one_line_naming_the_file(tmp_path):
+    source = tmp_path / "java" / "sqlplatform" / "udfs"
+    source.mkdir(parents=True)
+    (source / "Broken.java").write_text("package sqlplatform.udfs;\nclass Broken { int x = ; }\n")
+    with pytest.raises(flink_sql.BuildError) as raised:
+        flink_sql.java_functions(tmp_path / "java", tmp_path / "udfs.jar")
+    message = str(raised.value)
+    assert message.startswith("compiling the Java functions failed: ")
+    assert f"{source / 'Broken.java'}:2: error:" in message
+    assert "\n" not in message and not (tmp_path / "udfs.jar").exists()
+
+
+def test_a_dry_run_plans_a_select_without_running_it(tmp_path):
+    lines = tmp_path / "lines"
+    lines.mkdir()
+    (lines / "part.txt").write_text("12\nnot a number\n")
+    query = tmp_path / "query.sql"
+    query.write_text(
+        f"CREATE TEMPORARY TABLE numbers (line STRING) WITH ("
+        f"'connector' = 'filesystem', 'path' = '{lines}', 'format' = 'raw');\n"
+        "SELECT cast(line AS INT) AS n FROM numbers;\n")
+    done = runner(str(query), "--dry-run", "--var", "flink_connectors=")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "== Optimized Physical Plan ==" in done.stdout
+    assert "Row(" not in done.stdout and "planned 1 file(s)" in done.stdout
