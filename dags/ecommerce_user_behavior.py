@@ -34,12 +34,12 @@ from airflow.providers.common.sql.operators.sql import (
 )
 from airflow.sdk import dag, setup, task, task_group, teardown
 
+from runners import CHECKOUT
 from runners.engines import sqlscript
 from runners.engines.checks import checks_of, column_mapping, table_statements
 
-REPO = Path(__file__).resolve().parents[1]
 # The batch's SQL folder (another one only to try the DAG on other files).
-BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", REPO / "sql" / "spark"))
+BATCH_SQL = Path(os.environ.get("SQLPLATFORM_BATCH_SQL", CHECKOUT / "sql" / "spark"))
 
 
 @contextlib.contextmanager

@@ -9,7 +9,9 @@ submits sql/flink/fraud_detection.sql again with `runners/flink_sql.py --jobmana
 checkpoint_dir (savepoint_dir), so the job resumes with its state and its Kafka offsets; it then
 waits until the new job runs. When nothing is retained, it fails and says so: a fresh start
 would lose the detectors' state.
-record_job_status writes what was found and done to flink_job_status in the warehouse (SQL).
+record_job_status writes what was found and done to flink_job_status in the warehouse (SQL),
+whatever happened: a teardown, it runs after a failed check or a failed restart too
+(action_taken 'restart_failed', and the error), and the run still ends failed then.
 
 The restart runs with this worker's environment (KAFKA_BOOTSTRAP, FRAUD_JDBC_URL, ... as the
 platform profile reads them) and the job_vars parameter, which must match the job's first
@@ -20,14 +22,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
-from airflow.sdk import Param, TriggerRule, dag, task
+from airflow.sdk import Param, dag, task
 
+from runners import CHECKOUT
 from runners.engines.warehouse import sql_string
 
-REPO = Path(__file__).resolve().parents[1]
 # Job states in which Flink itself is running or recovering the job: nothing to do.
 ALIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"}
 START_TIMEOUT_S = 180
@@ -61,6 +62,51 @@ def failure_cause(jobmanager: str, job_id: str) -> str | None:
     return found[:1000] or None
 
 
+def restart(params) -> dict[str, str]:
+    """Resubmit the job from its newest retained checkpoint and wait until it runs."""
+    import re
+    import subprocess
+    import sys
+    import time
+
+    from runners.engines.flink_sql import latest_checkpoint
+    from runners.profiles import load_profile
+
+    flink = load_profile(params["profile"]).flink
+    folders = [params["checkpoint_dir"] or flink.get("execution.checkpointing.dir", ""),
+               params["savepoint_dir"] or flink.get("execution.checkpointing.savepoint-dir",
+                                                    "")]
+    retained = latest_checkpoint(*folders)
+    if retained is None:
+        raise FileNotFoundError(
+            f"no retained checkpoint or savepoint under {' '.join(filter(None, folders))}: "
+            f"not restarting {params['job_name']} without its state; start it by hand "
+            "once you know what to do")
+    command = [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
+               str(CHECKOUT / "sql" / "flink" / "fraud_detection.sql"),
+               "--profile", params["profile"], "--jobmanager", params["jobmanager"],
+               "--detach", "--restore", str(retained)]
+    for name, value in params["job_vars"].items():
+        command += ["--var", f"{name}={value}"]
+    done = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, timeout=600)
+    print(done.stdout, done.stderr[-2000:])
+    submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
+    if done.returncode != 0 or not submitted:
+        raise RuntimeError(f"the restart failed:\n{done.stderr[-3000:]}")
+    job_id = submitted.group(1)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while (state := rest(params["jobmanager"], f"/jobs/{job_id}")["state"]) != "RUNNING":
+        if state in ("FAILED", "CANCELED", "FINISHED") or time.monotonic() > deadline:
+            raise RuntimeError(f"the restarted job {job_id} is {state}, not RUNNING")
+        time.sleep(2)
+    return {"action": "restarted", "new_job_id": job_id, "restored_from": str(retained)}
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line for the status table: its type and its first 1,000 characters."""
+    return f"{type(error).__name__}: {' '.join(str(error).split())}"[:1000]
+
+
 @dag(
     dag_id="fraud_detection_ops",
     description="Check the fraud job's health every hour; restart it from its last checkpoint",
@@ -82,14 +128,19 @@ def failure_cause(jobmanager: str, job_id: str) -> str | None:
         "profile": Param("platform", type="string"),
         "job_vars": Param({}, type="object", description="--var NAME=VALUE of the job"),
     },
-    template_searchpath=[str(REPO / "sql")],
+    template_searchpath=[str(CHECKOUT / "sql")],
     user_defined_macros={"sql_string": sql_string},
     doc_md=__doc__,
 )
 def fraud_detection_ops():
     @task.branch
     def check_flink_job_health(params=None, ti=None) -> str:
-        jobs = rest(params["jobmanager"], "/jobs/overview")["jobs"]
+        try:
+            jobs = rest(params["jobmanager"], "/jobs/overview")["jobs"]
+        except ConnectionError as error:
+            ti.xcom_push(key="state", value="UNREACHABLE")
+            ti.xcom_push(key="error", value=one_line(error))
+            raise
         named = sorted((j for j in jobs if j["name"] == params["job_name"]),
                        key=lambda j: j["start-time"])
         alive = [j for j in named if j["state"] in ALIVE]
@@ -108,50 +159,22 @@ def fraud_detection_ops():
         """Nothing to do: the branch not taken when the job runs."""
 
     @task(multiple_outputs=True)
-    def restart_fraud_job(params=None) -> dict[str, str]:
-        import re
-        import subprocess
-        import sys
-        import time
+    def restart_fraud_job(params=None, ti=None) -> dict[str, str]:
+        try:
+            return restart(params)
+        except Exception as error:  # on record (record_job_status), then the task fails
+            ti.xcom_push(key="action", value="restart_failed")
+            ti.xcom_push(key="error", value=one_line(error))
+            raise
 
-        from runners.engines.flink_sql import latest_checkpoint
-        from runners.profiles import load_profile
-
-        flink = load_profile(params["profile"]).flink
-        folders = [params["checkpoint_dir"] or flink.get("execution.checkpointing.dir", ""),
-                   params["savepoint_dir"] or flink.get("execution.checkpointing.savepoint-dir",
-                                                        "")]
-        retained = latest_checkpoint(*folders)
-        if retained is None:
-            raise FileNotFoundError(
-                f"no retained checkpoint or savepoint under {' '.join(filter(None, folders))}: "
-                f"not restarting {params['job_name']} without its state; start it by hand "
-                "once you know what to do")
-        command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
-                   str(REPO / "sql" / "flink" / "fraud_detection.sql"),
-                   "--profile", params["profile"], "--jobmanager", params["jobmanager"],
-                   "--detach", "--restore", str(retained)]
-        for name, value in params["job_vars"].items():
-            command += ["--var", f"{name}={value}"]
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
-        print(done.stdout, done.stderr[-2000:])
-        submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
-        if done.returncode != 0 or not submitted:
-            raise RuntimeError(f"the restart failed:\n{done.stderr[-3000:]}")
-        job_id = submitted.group(1)
-        deadline = time.monotonic() + START_TIMEOUT_S
-        while (state := rest(params["jobmanager"], f"/jobs/{job_id}")["state"]) != "RUNNING":
-            if state in ("FAILED", "CANCELED", "FINISHED") or time.monotonic() > deadline:
-                raise RuntimeError(f"the restarted job {job_id} is {state}, not RUNNING")
-            time.sleep(2)
-        return {"action": "restarted", "new_job_id": job_id, "restored_from": str(retained)}
-
+    # A teardown: it runs whatever its upstream did (a teardown without setups waits for all of
+    # them to be done), and it does not decide the run's state, so a failed restart is recorded
+    # and the run still fails.
     record_job_status = SQLExecuteQueryOperator(
         task_id="record_job_status",
         conn_id="warehouse",
         sql=["warehouse/flink_job_status.sql", "airflow/record_flink_job_status.sql"],
-        trigger_rule=TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS,
-    )
+    ).as_teardown()
 
     check_flink_job_health() >> [job_is_healthy(), restart_fraud_job()] >> record_job_status
 

@@ -34,13 +34,13 @@ from airflow.providers.common.sql.operators.sql import (
 )
 from airflow.sdk import Param, TriggerRule, dag, task, task_group, teardown
 
+from runners import CHECKOUT
 from runners.engines import sqlscript
 from runners.engines.checks import column_mapping, table_statements
 from runners.engines.churn_sources import DECLARATION, raw_sources
 from runners.engines.warehouse import sql_string
 from runners.profiles import location
 
-REPO = Path(__file__).resolve().parents[1]
 MODEL_NAME = "churn_prediction"
 LAKE_SQL = "{{ params.lake_sql_conn_id }}"
 
@@ -93,7 +93,7 @@ def raw_checks(source: str) -> tuple[dict, dict]:
         "lake_sql_conn_id": Param("lake_sql", type="string",
                                   description="the DuckDB connection the raw-data checks use"),
     },
-    template_searchpath=[str(REPO / "sql")],
+    template_searchpath=[str(CHECKOUT / "sql")],
     user_defined_macros={"sql_string": sql_string, "location": location},
     doc_md=__doc__,
 )
@@ -134,13 +134,13 @@ def ml_pipeline_customer_churn():
         import subprocess
         import sys
 
-        command = [sys.executable, str(REPO / "runners" / "spark_sql.py"),
-                   str(REPO / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}"]
+        command = [sys.executable, str(CHECKOUT / "runners" / "spark_sql.py"),
+                   str(CHECKOUT / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}"]
         if params["spark_conn_id"]:
             from airflow.sdk import Connection
 
             command += ["--master", Connection.get(params["spark_conn_id"]).host]
-        done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        done = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True)
         print(done.stdout)
         if done.returncode != 0:
             raise RuntimeError(f"the churn features failed:\n{done.stderr[-3000:]}")

@@ -170,9 +170,20 @@ def start_in_background() -> dict[str, subprocess.Popen]:
     return started
 
 
+def wait_for_warm_ups(started: dict[str, subprocess.Popen]) -> None:
+    """Wait for the background starts; one that failed stops the demo, naming its log."""
+    for name in list(started):
+        code = started[name].wait()
+        if code != 0:
+            started.pop(name)
+            log = LOGS / f"{name}.log"
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise StepFailed(f"{name} failed (exit {code}); its log: {log}\n{tail}")
+
+
 def stop_what_it_started(started: dict[str, subprocess.Popen]) -> None:
     for process in started.values():
-        process.wait()
+        process.wait()  # a failed step may come before wait_for_warm_ups
     if "spark_connect" in started:
         spark_connect.stop()
 
@@ -206,13 +217,13 @@ def main(argv: list[str] | None = None) -> int:
             begun = time.monotonic()
             try:
                 result = step(args, paths)
+                if number == 1:  # the next steps need Airflow's metadata and the Spark server
+                    wait_for_warm_ups(warm_ups)
             except StepFailed as failure:
                 print(f"demo stopped: {failure}", file=sys.stderr)
                 return 1
             timings.append((name, time.monotonic() - begun))
             print(f"      {result}  ({timings[-1][1]:.0f} s)", flush=True)
-            if "airflow_migrate" in warm_ups:  # the Airflow steps need it done; one at a time
-                warm_ups.pop("airflow_migrate").wait()
     finally:
         stop_what_it_started(warm_ups)
     print(f"\ndemo took {time.monotonic() - started:.0f} s: "

@@ -122,10 +122,7 @@ def start(timeout: float = 90.0) -> str:
     (HOME / "server.properties").write_text(_properties())
     (HOME / "log4j2.yaml").write_text(_log4j())
     if not (HOME / "logs" / "meta.properties").exists():
-        cluster_id = _cluster_id()
-        subprocess.run(_java("kafka.tools.StorageTool", "format", "--ignore-formatted",
-                             "-t", cluster_id, "-c", str(HOME / "server.properties")),
-                       check=True, capture_output=True, text=True)
+        format_storage(_cluster_id(), HOME / "server.properties")
     with open(HOME / "stdout.log", "ab") as out:
         process = subprocess.Popen(
             _java("kafka.Kafka", str(HOME / "server.properties"), heap=HEAP),
@@ -142,6 +139,18 @@ def start(timeout: float = 90.0) -> str:
     stop()
     raise KafkaUnavailable(f"the Kafka broker did not start in {timeout:.0f}s; "
                            f"see {HOME / 'server.log'}")
+
+
+def format_storage(cluster_id: str, properties: Path) -> None:
+    """Format the broker's log folders (KRaft's StorageTool); its error, if any, in one line."""
+    done = subprocess.run(_java("kafka.tools.StorageTool", "format", "--ignore-formatted",
+                                "-t", cluster_id, "-c", str(properties)),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        said = [line.strip() for line in (done.stderr + done.stdout).splitlines()
+                if line.strip() and not line.startswith(("\tat ", "SLF4J"))]
+        raise KafkaUnavailable(f"formatting the Kafka storage ({properties}) failed with exit "
+                               f"{done.returncode}: {said[0] if said else 'no message'}")
 
 
 def _ready() -> bool:

@@ -2,11 +2,13 @@
 --
 -- An Airflow SQL task (record_job_status) runs it after flink_job_status.sql. The values are the
 -- check's and the restart's XComs, quoted by the DAG's sql_string macro; the restart's are NULL
--- when the job was healthy and nothing was restarted.
+-- when the job was healthy and nothing was restarted. It runs whatever the two did (a teardown):
+-- a failed restart is recorded as 'restart_failed' with its error, an unreachable cluster as
+-- 'UNREACHABLE'.
 
 INSERT INTO flink_job_status (
     checked_at, job_name, job_id, job_state, action_taken, new_job_id, restored_from,
-    failure_cause
+    failure_cause, error
 ) VALUES (
     cast({{ sql_string(ts) }} AS TIMESTAMP),
     {{ sql_string(params.job_name) }},
@@ -15,7 +17,9 @@ INSERT INTO flink_job_status (
     {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='action') or 'none') }},
     {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='new_job_id')) }},
     {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='restored_from')) }},
-    {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='cause')) }}
+    {{ sql_string(ti.xcom_pull(task_ids='check_flink_job_health', key='cause')) }},
+    {{ sql_string(ti.xcom_pull(task_ids='restart_fraud_job', key='error')
+                  or ti.xcom_pull(task_ids='check_flink_job_health', key='error')) }}
 )
 ON CONFLICT (checked_at, job_name) DO UPDATE SET
     job_id = excluded.job_id,
@@ -23,4 +27,5 @@ ON CONFLICT (checked_at, job_name) DO UPDATE SET
     action_taken = excluded.action_taken,
     new_job_id = excluded.new_job_id,
     restored_from = excluded.restored_from,
-    failure_cause = excluded.failure_cause;
+    failure_cause = excluded.failure_cause,
+    error = excluded.error;

@@ -25,13 +25,14 @@ CREATE TEMPORARY FUNCTION IF NOT EXISTS json_fields AS 'sqlplatform.udfs.JsonFie
 LANGUAGE JAVA;
 
 CREATE TEMPORARY TABLE transaction_events (
-    -- One parse per line for the fields (JSON_VALUE would parse the line once per field);
-    -- NULL when the line is not JSON. Element i is JSON_VALUE(line, '$.<name i>').
+    -- One parse per line (JSON_VALUE would parse the line once per field); NULL when the line
+    -- is not JSON. Element i is JSON_VALUE(line, '$.<name i>').
     fields AS json_fields(
         line, 'transactionId', 'userId', 'amount', 'merchantCategory', 'latitude', 'longitude',
         'timestamp'
     ),
-    -- A computed column cannot read another, so the timestamp is read again for the watermark.
+    -- A computed column cannot read another, so the timestamp is asked for again; json_fields
+    -- keeps the last line it parsed, so this reads it instead of parsing the line again.
     event_time AS to_timestamp_ltz(
         coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3
     ),

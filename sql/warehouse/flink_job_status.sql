@@ -2,9 +2,11 @@
 --
 -- Columns: checked_at (the check's logical time) and job_name are the key, so a re-run of the
 --   same check updates its row; job_id and job_state, what the cluster reported (job_state 'MISSING'
---   when it listed no job of that name); action_taken, 'none' or 'restarted'; new_job_id and
---   restored_from, the restarted job and the checkpoint or savepoint it started from;
---   failure_cause, a failed job's innermost cause (added after the first release: ALTER below).
+--   when it listed no job of that name, 'UNREACHABLE' when its REST API did not answer);
+--   action_taken, 'none', 'restarted' or 'restart_failed'; new_job_id and restored_from, the
+--   restarted job and the checkpoint or savepoint it started from; failure_cause, a failed job's
+--   innermost cause; error, what went wrong in the check or the restart itself (both added
+--   after the first release: ALTER below).
 -- Runs in PostgreSQL (the platform) or DuckDB (the embedded default).
 
 CREATE TABLE IF NOT EXISTS flink_job_status (
@@ -19,3 +21,5 @@ CREATE TABLE IF NOT EXISTS flink_job_status (
 );
 
 ALTER TABLE flink_job_status ADD COLUMN IF NOT EXISTS failure_cause VARCHAR;
+
+ALTER TABLE flink_job_status ADD COLUMN IF NOT EXISTS error VARCHAR;

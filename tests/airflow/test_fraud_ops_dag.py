@@ -220,3 +220,13 @@ def test_no_retained_checkpoint_is_a_clear_failure(local_airflow, deployed_job, 
     assert outcome["state"] == "failed"
     assert outcome["tasks"]["restart_fraud_job"] == "failed"
     assert "no retained checkpoint or savepoint" in log
+    # The failed restart is on record too: the status row is written whatever happened.
+    assert outcome["tasks"]["record_job_status"] == "success"
+    import duckdb
+
+    with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
+        state, action, new_id, error = con.execute(
+            "SELECT job_state, action_taken, new_job_id, error FROM flink_job_status "
+            "WHERE checked_at = TIMESTAMP '2026-01-03 00:00:00'").fetchone()
+    assert (state, action, new_id) == ("CANCELED", "restart_failed", None)
+    assert error.startswith("FileNotFoundError: no retained checkpoint or savepoint under ")

@@ -53,7 +53,8 @@ def rows(tmp_path_factory):
     folder = tmp_path_factory.mktemp("json_lines")
     (folder / "lines.txt").write_text("\n".join(LINES) + "\n")
     t_env = TableEnvironment.create(EnvironmentSettings.in_batch_mode())
-    t_env.get_config().set("pipeline.jars", flink_sql.java_functions().as_uri())
+    # The job's jars: udfs/java's service file names a connector that needs the JDBC jars.
+    t_env.get_config().set("pipeline.jars", flink_sql.base_config({}, None)["pipeline.jars"])
     t_env.execute_sql("CREATE TEMPORARY FUNCTION json_fields AS "
                       "'sqlplatform.udfs.JsonFields' LANGUAGE JAVA")
     t_env.execute_sql(f"CREATE TEMPORARY TABLE lines (line STRING) WITH ("
@@ -80,3 +81,27 @@ def test_json_fields_is_json_value_of_each_key(rows, line):
     if exists:
         ours, flinks = pairs[0::2], pairs[1::2]
         assert ours == flinks
+
+
+def test_a_line_asked_twice_is_parsed_once(rows):
+    """transactions.sql asks for the timestamp (the watermark) and then the fields, two calls
+    per line: the second reads the first's parse. On the client's JVM, as the job's would."""
+    from pyflink.java_gateway import get_gateway
+
+    gateway = get_gateway()
+    function = gateway.jvm.sqlplatform.udfs.JsonFields()
+    JsonFields = gateway.jvm.sqlplatform.udfs.JsonFields
+
+    def names(*keys: str):
+        array = gateway.new_array(gateway.jvm.String, len(keys))
+        for i, key in enumerate(keys):
+            array[i] = key
+        return array
+
+    before = JsonFields.parsesOnThisThread()
+    for line in LINES[:3]:
+        assert list(function.eval(line, names("timestamp")))[0] is not None
+        assert len(list(function.eval(line, names(*KEYS)))) == len(KEYS)
+    assert JsonFields.parsesOnThisThread() - before == 3
+    assert list(function.eval(LINES[0], names("transactionId"))) == ["t1"]
+    assert JsonFields.parsesOnThisThread() - before == 4  # a new line: parsed

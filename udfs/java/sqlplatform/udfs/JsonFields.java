@@ -7,7 +7,6 @@ import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonParser;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.core.JsonToken;
 
 import java.io.IOException;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -20,19 +19,55 @@ import java.util.Map;
  * (or when the text is not an object). The array itself is NULL when the text is not JSON or is
  * JSON's null, where {@code JSON_EXISTS(line, '$')} is false. Flink 2.2's JSON_VALUE parses the text again for every
  * field; tests/flink/test_json_fields.py checks that both agree, line by line.
+ *
+ * <p>One parse per line: the last line parsed on this thread is kept with all its top-level
+ * fields, so another call on the same line (the watermark's timestamp, which a source with
+ * watermark push-down such as Kafka's evaluates before the fields' projection) reads it
+ * instead of parsing again. Equal text is the test, not the same object: a line reaches the
+ * two calls as two Strings.
  */
 public class JsonFields extends ScalarFunction {
+    // Fixed, so a job graph serialized by one build reads in another (a restart after an edit).
+    private static final long serialVersionUID = 1L;
     private static final JsonFactory FACTORY = new JsonFactory();
+    private static final ThreadLocal<ParsedLine> LAST_PARSED = ThreadLocal.withInitial(ParsedLine::new);
 
-    private transient String[] namesSeen;
-    private transient Map<String, Integer> positions;
+    /** A line and its top-level fields; fields null when the line is not JSON, or is null. */
+    private static final class ParsedLine {
+        String line;
+        Map<String, String> fields;
+        long parses; // how many lines this thread has parsed
+    }
+
+    /** How many lines this thread has parsed (tests/flink/test_json_fields.py). */
+    public static long parsesOnThisThread() {
+        return LAST_PARSED.get().parses;
+    }
 
     public String[] eval(String line, String... names) {
         if (line == null) {
             return null;
         }
-        Map<String, Integer> index = positionsOf(names);
+        ParsedLine parsed = LAST_PARSED.get();
+        if (!line.equals(parsed.line)) {
+            parsed.fields = fieldsOf(line);
+            parsed.line = line;
+            parsed.parses++;
+        }
+        if (parsed.fields == null) {
+            return null;
+        }
         String[] values = new String[names.length];
+        for (int i = 0; i < names.length; i++) {
+            values[i] = parsed.fields.get(names[i]);
+        }
+        return values;
+    }
+
+    /** Every top-level field's scalar text (null for JSON null, an object or an array); an
+     * empty map for JSON that is not an object; null when the text is not JSON or is null. */
+    private static Map<String, String> fieldsOf(String line) {
+        Map<String, String> fields = new HashMap<>();
         try (JsonParser parser = FACTORY.createParser(line)) {
             JsonToken token = parser.nextToken();
             if (token == null || token == JsonToken.VALUE_NULL) {
@@ -40,20 +75,14 @@ public class JsonFields extends ScalarFunction {
             }
             if (token != JsonToken.START_OBJECT) {
                 parser.skipChildren();
-                return values;
+                return fields;
             }
             while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
-                Integer position = index.get(parser.currentName());
+                String name = parser.currentName();
                 token = parser.nextToken();
-                String value = scalarText(parser, token);
-                if (position != null) {
-                    values[position] = value; // a repeated name keeps its last value
-                }
+                fields.put(name, scalarText(parser, token)); // a repeated name keeps its last
             }
-            if (token != JsonToken.END_OBJECT) {
-                return null;
-            }
-            return values;
+            return token == JsonToken.END_OBJECT ? fields : null;
         } catch (IOException malformed) {
             return null;
         }
@@ -80,16 +109,5 @@ public class JsonFields extends ScalarFunction {
             default:
                 return null;
         }
-    }
-
-    private Map<String, Integer> positionsOf(String[] names) {
-        if (!Arrays.equals(names, namesSeen)) { // literals: equal by reference, built once
-            positions = new HashMap<>();
-            for (int i = 0; i < names.length; i++) {
-                positions.put(names[i], i);
-            }
-            namesSeen = names;
-        }
-        return positions;
     }
 }
