@@ -69,9 +69,9 @@ lint: setup
 	.venv/bin/sqlfluff lint sql benchmarks/flink
 	.venv/bin/sqlfluff lint --templater jinja --disregard-sqlfluffignores sql/airflow
 
-lock:  ## re-resolve requirements*.in into their locks
-	.venv/bin/uv pip compile requirements.in --python-version 3.11 -o requirements.lock
-	.venv/bin/uv pip compile requirements-flink.in --python-version 3.11 -o requirements-flink.lock
+lock:  ## re-resolve pyproject.toml's dependencies into the two locks
+	.venv/bin/uv pip compile pyproject.toml --group dev --python-version 3.11 -o requirements.lock
+	.venv/bin/uv pip compile --group pyproject.toml:flink --python-version 3.11 -o requirements-flink.lock
 
 bench: setup  ## the batch benchmark at 1M and 10M events
 	$(PY) benchmarks/batch_benchmark.py --events 1000000 10000000

@@ -66,9 +66,9 @@ SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
 # The opening of a statement set, and the blanks and comments before its first INSERT.
 STATEMENT_SET = re.compile(r"EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b(?:\s+|--[^\n]*|/\*.*?\*/)*",
                            re.IGNORECASE | re.DOTALL)
+# What every job needs whatever the profile; the profile sets the rest (parallelism.default).
 FLINK_DEFAULTS = {
     "table.local-time-zone": "UTC",
-    "parallelism.default": "2",
     "rest.bind-address": "127.0.0.1",
     "rest.address": "127.0.0.1",
     "taskmanager.memory.process.size": "1600m",

@@ -53,7 +53,11 @@ def profile_environment(profile: str) -> dict[str, str]:
     return {"SQLPLATFORM_PROFILE": profile}
 
 
-def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
+def airflow_env(profile: str = "local", base: dict[str, str] | None = None) -> dict[str, str]:
+    """Airflow's settings for this checkout, with the warehouse connections on the profile's
+    warehouse_url (the one place it is defined) unless the environment names them."""
+    from runners.profiles import load_profile, value_of
+
     env = dict(os.environ if base is None else base)
     home = Path(env.get("AIRFLOW_HOME", DATA / "airflow"))
     env.setdefault("AIRFLOW_HOME", str(home))
@@ -63,7 +67,7 @@ def airflow_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("AIRFLOW__CORE__PARALLELISM", "4")
     env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")  # the UI and API on this machine only
     env.setdefault("AIRFLOW_CONN_LAKE_SQL", json.dumps({"conn_type": "duckdb"}))
-    warehouse = env.get("WAREHOUSE_URL") or "duckdb:data/warehouse.duckdb"
+    warehouse = value_of(load_profile(profile).vars, "warehouse_url")
     for conn_id in ("WAREHOUSE", "ML_METADATA"):
         env.setdefault(f"AIRFLOW_CONN_{conn_id}", json.dumps(warehouse_connection(warehouse)))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(CHECKOUT), env.get("PYTHONPATH")) if p)
@@ -194,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("standalone", help="airflow standalone (scheduler, API server, UI)")
     args = parser.parse_args(argv)
 
-    env = {**airflow_env(), **profile_environment(args.profile)}
+    profile = profile_environment(args.profile)  # first: it names what the profile lacks
+    env = {**airflow_env(args.profile), **profile}
     migrate(env)
     if args.command == "migrate":
         return 0

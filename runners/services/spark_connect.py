@@ -3,7 +3,8 @@
 One warm Spark for many runs: the demo's and the DAG's batch files, and the CLI with
 `--remote sc://127.0.0.1:15002` (or SPARK_REMOTE). It is the pyspark wheel's own server
 (sbin/start-connect-server.sh), started with the profile's [spark] settings and the JDBC jars,
-bound to 127.0.0.1, its PID file and log under data/spark-connect/. Relative paths in the
+bound to 127.0.0.1 on SPARK_CONNECT_PORT (default 15002, Spark Connect's own), its PID file and
+log under data/spark-connect-PORT/. Relative paths in the
 profile are taken from the checkout, which is the server's working folder too.
 """
 
@@ -24,7 +25,8 @@ from runners import CHECKOUT  # noqa: E402
 from runners.profiles import load_profile  # noqa: E402
 
 HOST = "127.0.0.1"
-PORT = int(os.environ.get("SPARK_CONNECT_PORT", "15002"))
+DEFAULT_PORT = 15002  # Spark Connect's: a URL or a connection without a port means this one
+PORT = int(os.environ.get("SPARK_CONNECT_PORT", DEFAULT_PORT))
 HOME = CHECKOUT / "data" / f"spark-connect-{PORT}"
 SERVER_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 IDENT = "sqlplatform"  # spark-daemon.sh names the PID file with it (default: $USER)
@@ -45,7 +47,7 @@ def url_of_connection(connection) -> str:
     extra = connection.extra_dejson if hasattr(connection, "extra_dejson") else {}
     params += [f"{key}={value}" for key, value in sorted(extra.items())]
     tail = "/;" + ";".join(params) if params else ""
-    return f"sc://{connection.host}:{connection.port or 15002}{tail}"
+    return f"sc://{connection.host}:{connection.port or DEFAULT_PORT}{tail}"
 
 
 def _spark_home() -> Path:
@@ -85,7 +87,7 @@ def reachable(remote: str) -> bool:
     address = remote.removeprefix("sc://").split("/", 1)[0]
     host, _, port = address.rpartition(":")
     if not host:
-        host, port = address, "15002"
+        host, port = address, DEFAULT_PORT
     return _answers(host.strip("[]"), int(port), timeout=3.0)
 
 
