@@ -227,6 +227,6 @@ def test_no_retained_checkpoint_is_a_clear_failure(local_airflow, deployed_job, 
     with duckdb.connect(str(local_airflow.root / "warehouse.duckdb"), read_only=True) as con:
         state, action, new_id, error = con.execute(
             "SELECT job_state, action_taken, new_job_id, error FROM flink_job_status "
-            "WHERE checked_at = TIMESTAMP '2026-01-03 00:00:00'").fetchone()
+            "WHERE cast(checked_at AS DATE) = DATE '2026-01-03'").fetchone()
     assert (state, action, new_id) == ("CANCELED", "restart_failed", None)
     assert error.startswith("FileNotFoundError: no retained checkpoint or savepoint under ")
