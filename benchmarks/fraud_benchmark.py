@@ -40,7 +40,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from runners.engines import flink_env  # noqa: E402
+from runners.engines import flink_env, sqlscript  # noqa: E402
 
 if __name__ == "__main__":  # started from the main environment: go on in the Flink one
     flink_env.hand_over(__file__, sys.argv[1:])
@@ -198,7 +198,9 @@ def kafka_run(data: Path, events: int) -> dict:
     return row
 
 
-WATERMARK_MS = 5_000  # sql/flink/transactions.sql: event_time - INTERVAL '5' SECOND
+# sql/flink/transactions.sql: event_time - INTERVAL '${out_of_orderness_seconds}' SECOND
+WATERMARK_MS = 1000 * int(sqlscript.load(FLINK_SQL / "transactions.sql", dialect="flink")
+                          .params["out_of_orderness_seconds"])
 MINUTE_MS, COMBINE_WINDOW_MS = 60_000, 5_000
 
 

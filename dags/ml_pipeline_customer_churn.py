@@ -65,6 +65,15 @@ def raw_checks(source: str) -> tuple[dict, dict]:
              **table_statements(checks, RAW_PARAMS)}, column_mapping(checks, RAW_PARAMS))
 
 
+# The seed's deployment gate: a model is deployed when its holdout f1 reaches this.
+MIN_F1 = 0.75  # mutants: gate
+
+
+def passes_gate(f1: float, min_f1: float) -> bool:
+    """The seed's comparison: an f1 exactly at the gate passes."""
+    return f1 >= min_f1  # mutants: gate
+
+
 @dag(
     dag_id="ml_pipeline_customer_churn",
     description="End-to-end ML pipeline for customer churn prediction",
@@ -82,7 +91,7 @@ def raw_checks(source: str) -> tuple[dict, dict]:
         "execution_timeout": dt.timedelta(hours=4),
     },
     params={
-        "min_f1": Param(0.75, type="number", description="the deployment gate"),
+        "min_f1": Param(MIN_F1, type="number", description="the deployment gate"),
         "spark_conn_id": Param("", type="string",
                                description="a connection whose host is the Spark master; "
                                            "empty: local Spark"),
@@ -148,7 +157,7 @@ def ml_pipeline_customer_churn():
 
     @task(multiple_outputs=True)
     def train_model(params=None, ds=None) -> dict[str, str]:
-        from udfs import churn_model
+        from runners.ml import churn_model
 
         features = churn_model.read_features(location("lake_path"), ds)
         model = churn_model.train(features)
@@ -158,7 +167,7 @@ def ml_pipeline_customer_churn():
 
     @task.branch
     def validate_model(params=None, ds=None, ti=None) -> str:
-        from udfs import churn_model
+        from runners.ml import churn_model
 
         model = churn_model.load_verified(ti.xcom_pull(task_ids="train_model", key="model_path"),
                                           ti.xcom_pull(task_ids="train_model",
@@ -167,7 +176,7 @@ def ml_pipeline_customer_churn():
         metrics["date"] = ds
         print(f"Model metrics: {metrics}")
         ti.xcom_push(key="metrics", value=metrics)
-        return "approve_model" if metrics["f1_score"] >= params["min_f1"] else \
+        return "approve_model" if passes_gate(metrics["f1_score"], params["min_f1"]) else \
             "alert_poor_performance"
 
     @task
@@ -185,7 +194,7 @@ def ml_pipeline_customer_churn():
 
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from udfs import churn_model
+        from runners.ml import churn_model
 
         if ti.xcom_pull(task_ids="approve_model") != "deployed":
             raise AirflowSkipException("the model did not pass the gate: nothing to deploy")
@@ -269,4 +278,4 @@ def ml_pipeline_customer_churn():
     success >> cleaned >> report
 
 
-ml_pipeline_customer_churn()
+churn_dag = ml_pipeline_customer_churn()

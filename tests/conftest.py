@@ -6,6 +6,7 @@ tests/flink runs in the Flink environment (`.venv-flink/bin/python -m pytest tes
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +35,10 @@ def spark():
                  "spark.default.parallelism": "4"})
     session = start_spark(conf)
     yield session
-    session.stop()
+    # The mutation check's worker (tests/mutants.py) runs pytest once per mutant in one
+    # process: the next run's getOrCreate takes this session instead of starting another.
+    if not os.environ.get("SQLPLATFORM_MUTANT_WORKER"):
+        session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,32 +1,47 @@
 """Mutation check: does a fast test fail when a rule's threshold or comparison drifts?
 
     .venv/bin/python -m tests.mutants            # every mutant (make mutants)
-    .venv/bin/python -m tests.mutants --list     # the mutants only, nothing run
+    .venv/bin/python -m tests.mutants --list     # the mutants, and what is not mutated; no run
     .venv/bin/python -m tests.mutants --only sql/flink/impossible_travel.sql
 
-For every numeric `-- @param` of every SQL file, it moves the default one step each way (an
-integer by 1, a decimal by one unit of its last written digit: 0.7 -> 0.6 and 0.8). For every
-comparison sign in the rule files below it swaps the boundary (> and >=, < and <=). NAMED adds
-the rule changes a reviewer tried by hand. Each mutant
-is written into the file, the file's fast tests run against it on the real Spark or Flink, and
-the file is restored. The mutants of one test set run in one worker process, whose pytest
-runs them one after the other in a warm JVM, after a run without a mutant, which must pass. A
-mutant that no test fails survives; the report lists each survivor, or the reason it is
-harmless where one is recorded in HARMLESS.
+It finds the mutants itself:
+- every numeric `-- @param` default of every SQL file (sql/flink/connectors/ aside: deployment
+  settings such as a source's parallelism, which no rule reads);
+- in every rule file of sql/spark and sql/flink, every numeric literal of the code (a
+  comparison's bound, a window's size in INTERVAL '5' SECOND, a constant such as a risk score)
+  and every comparison sign (> and >=, < and <= swapped at the boundary);
+- in Python, the gates: the lines marked `# mutants: gate` under dags/ and runners/ (the churn
+  DAG's F1 gate, the null-rate check), their numbers and comparison signs;
+- NAMED, the rule changes a reviewer tried by hand.
+Each number moves both up and down, by one unit of its last written digit (an integer by 1,
+0.7 to 0.6 and 0.8, 3600000.0E0 by 0.1). NOT_MUTATED says which literals are left alone and
+why (a type's size, an array index, a fixed-width key's layout); --list counts them.
 
-A parameter that is not a number (a path, a date) names a location or a run, not a rule, and
-is not mutated; nor are the connector files' parameters (sql/flink/connectors/: deployment
-settings such as a source's parallelism, which no rule reads).
+Mutants are written into a scratch copy of the checkout (sql, runners, udfs, dags, tests, the
+venvs and build/ linked), never into the checkout itself, so a killed run leaves nothing
+behind. Each mutant's fast tests (FAST_TESTS) then run against the copy, on the real Spark or
+Flink, in one worker process per environment that keeps its JVM warm; the two workers run side
+by side. A mutant that no test fails survives; the report lists each survivor, or the reason
+it is harmless where one is recorded in HARMLESS.
+
+The Flink mutants run as variants of one job (tests/flink/schemata.py): a Flink run costs about
+10 s, nearly all of it starting and finishing the job, so the variants of twelve mutants share
+one job. Its baseline is a variant with the text unchanged, on which the tests must pass.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,7 +50,13 @@ sys.path.insert(0, str(REPO))  # run as python -m tests.mutants from anywhere
 
 from runners.engines import flink_env, sqlscript  # noqa: E402
 
-# Each SQL file's fast tests: the hand-written unit tests that run it on the real engine.
+RULE_FOLDERS = ("sql/spark/", "sql/flink/")
+# Not rules: where the job's data comes from and goes to, and the tables' column declarations.
+NOT_RULES = ("sql/flink/connectors/", "sql/flink/schemas.sql")
+GATE_MARK = "# mutants: gate"
+GATE_FOLDERS = ("dags", "runners")
+# Each file's fast tests: the hand-written unit tests that run it on the real engine. The
+# longest prefix wins.
 FAST_TESTS = {
     "sql/flink/": ["tests/flink/test_detectors.py"],
     # The raw sources' parameters (max_null_rate) set the churn DAG's raw-data checks.
@@ -43,21 +64,22 @@ FAST_TESTS = {
                                           "tests/airflow/test_data_checks.py"],
     "sql/spark/churn/": ["tests/spark/test_churn_features.py"],
     "sql/spark/clean_events.sql": ["tests/spark/test_clean_events.py"],
+    "sql/spark/quarantined_events.sql": ["tests/spark/test_clean_events.py"],
+    "sql/spark/user_day_activity.sql": ["tests/spark/test_rollups.py",
+                                        "tests/spark/test_daily_stats.py",
+                                        "tests/spark/test_segments.py"],
+    "sql/spark/daily_stats.sql": ["tests/spark/test_daily_stats.py"],
+    "sql/spark/purchases.sql": ["tests/spark/test_rollups.py",
+                                "tests/spark/test_popular_products.py"],
+    "sql/spark/purchase_baskets.sql": ["tests/spark/test_purchase_baskets.py"],
     "sql/spark/fpgrowth.sql": ["tests/spark/test_fpgrowth.py"],
     "sql/spark/product_recommendations.sql": ["tests/spark/test_fpgrowth.py"],
     "sql/spark/popular_products.sql": ["tests/spark/test_popular_products.py"],
     "sql/spark/segments.sql": ["tests/spark/test_segments.py"],
     "sql/report/": ["tests/test_report.py"],
+    "dags/ml_pipeline_customer_churn.py": ["tests/airflow/test_churn_gate.py"],
+    "runners/engines/checks.py": ["tests/airflow/test_data_checks.py"],
 }
-# The rule files whose comparison signs are mutated: the detectors, the publish filter and the
-# segments.
-COMPARISON_FILES = [
-    "sql/flink/high_velocity.sql", "sql/flink/unusual_amount.sql",
-    "sql/flink/impossible_travel.sql", "sql/flink/suspicious_sequence.sql",
-    "sql/flink/suspicious_merchant.sql", "sql/flink/fraud_detection.sql",
-    "sql/spark/segments.sql",
-]
-NOT_RULES = ("sql/flink/connectors/",)
 # Rule changes a careful reviewer tried by hand (issue 11), kept so they stay killed:
 # (file, text, changed text).
 NAMED = [
@@ -74,22 +96,83 @@ NAMED = [
      "xxhash64(customers.customer_id), 6)"),
 ]
 # Mutants known to change no result, with the reason: (file, key) -> why. A key names the
-# comparison by its line's text, not its number, so an edit elsewhere in the file keeps it.
-HARMLESS: dict[tuple[str, str], str] = {
-    ("sql/flink/impossible_travel.sql",
-     "> -> >= #1 in `) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0;`"):
-        "the pre-filter only lets more pairs through to the exact test, and a pair whose "
-        "upper bound of the distance is at the limit is not over it (distance <= bound)",
-    ("sql/flink/impossible_travel.sql",
-     "> -> >= #1 in `WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > "
-     "${max_speed_kmh};`"):
-        "a pair at 0 km never reaches it: the pre-filter wants a distance bound over "
-        "max_speed_kmh * hours, so over 0; the same place in the same millisecond is tested",
+# change by its line's text, not its number, so an edit elsewhere in the file keeps it.
+HARMLESS: dict[tuple[str, str], str] = {}
+
+
+def harmless(path: str, keys: list[str], why: str) -> None:
+    for key in keys:
+        HARMLESS[(path, key)] = why
+
+
+ORDER = "1 AS detector_order,", "5 AS detector_order,"
+harmless("sql/flink/alert_aggregation.sql",
+         [f"1 -> 0 #1 in `{ORDER[0]}`", f"5 -> 6 #1 in `{ORDER[1]}`"],
+         "only the order of the positions counts: the first is still first, the last last")
+harmless("sql/flink/alert_aggregation.sql",
+         ["1 -> 2 #1 in `1 AS detector_order,`", "2 -> 1 #1 in `2 AS detector_order,`",
+          "3 -> 4 #1 in `3 AS detector_order,`", "4 -> 3 #1 in `4 AS detector_order,`"],
+         "a tie of positions is broken by value (udfs/java PositionOrder), and for these "
+         "neighbours that is their order anyway: HIGH_VELOCITY before UNUSUAL_AMOUNT and "
+         "IMPOSSIBLE_TRAVEL before SUSPICIOUS_SEQUENCE by name, their reasons likewise (a digit "
+         "before a letter), and two risks multiply the same either way")
+PREFILTER = "`) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0;`"
+harmless("sql/flink/impossible_travel.sql",
+         [f"> -> >= #1 in {PREFILTER}", f"3600000.0E0 -> 3600000.1 #1 in {PREFILTER}",
+          "360 -> 361 #1 in `360 - abs(longitude - previous_longitude)`"],
+         "the pre-filter's bound only grows (or its test widens): more pairs reach the exact "
+         "test, which decides alone")
+harmless("sql/flink/impossible_travel.sql",
+         ["3600000.0E0 -> 3599999.9 #1 in "
+          "`(epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}`"],
+         "timestamps are whole milliseconds: the nearest pair under 2 h is 1 ms (1.4e-7 of 2 h) "
+         "under it, and this moves the line by 2.8e-8")
+harmless("sql/flink/impossible_travel.sql",
+         ["INTERVAL '0.001' -> 0.002 #1 in `FROM table(tumble(TABLE travel_candidates, "
+          "DESCRIPTOR (event_time), INTERVAL '0.001' SECOND))`"],
+         "no aggregate follows this window (it only keeps the Python call out of the filter): "
+         "its size changes window_start and window_end, which nothing reads")
+harmless("sql/flink/suspicious_sequence.sql",
+         ["INTERVAL '0.001' -> 0.002 #1 in `FROM table(tumble(TABLE sequence_matches, "
+          "DESCRIPTOR (alert_time), INTERVAL '0.001' SECOND))`"],
+         "the matches merged are those of one transaction, which share its time; 2 ms windows "
+         "start on even milliseconds, as every 5 s window does, so the alert stays in its 5 s "
+         "window, and its alert_millis is the transaction's own")
+harmless("sql/flink/suspicious_sequence.sql",
+         ["0 -> 1 #1 in `PATTERN (first_small recent_txn{0,${lookback}}? large_txn)`"],
+         "a match needs min_small tests, first_small and min_small - 1 of recent_txn, so with "
+         "min_small >= 2 (the seed's 3) recent_txn never matches no row")
+harmless("sql/flink/transactions.sql",
+         ["0 -> -1 #1 in `coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3`",
+          "0 -> 1 #1 in `coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3`"],
+         "only a line without a usable timestamp gets it, and that line is a dead letter; its "
+         "event time must only not move the watermark, which -1 or 1 ms since 1970 does not")
+
+# Literals that are not a rule's number: the arguments of these calls and types, and array
+# indexes, each with why.
+NOT_MUTATED = {
+    "decimal": "a type's size: the value it holds is set by the rule before it",
+    "timestamp": "a type's size: the value it holds is set by the rule before it",
+    "timestamp_ltz": "a type's size: the value it holds is set by the rule before it",
+    "lpad": "a fixed-width key's layout (width, offset)",
+    "substr": "a fixed-width key's layout (width, offset)",
+    "to_timestamp_ltz": "the unit of an epoch number (3: milliseconds), fixed by the contract",
+    "[": "an array index: which parsed field, not a threshold",
+    "stack": "stack's row count: how many of the values after it make a row",
 }
+DISPLAY = "a query the runner only prints: no table holds its rows"
+WORD_BEFORE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*$")
 
 NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+LITERAL = re.compile(r"(?<![\w.$])(\d+(?:\.\d+)?)((?:E[+-]?\d+)?)(?![\w.])", re.IGNORECASE)
+INTERVAL = re.compile(r"\bINTERVAL\s+'(\d+(?:\.\d+)?)'", re.IGNORECASE)
 COMPARISON = re.compile(r"(?<![<>=!])(>=|<=|>|<)(?![<>=])")
 SWAP = {">": ">=", ">=": ">", "<": "<=", "<=": "<"}
+RESULT = "@@mutant-result "
+# What the scratch copy holds: copied, or linked (big, and never mutated).
+COPIED = ("sql", "runners", "udfs", "dags", "tests", "benchmarks", "pyproject.toml",
+          ".sqlfluffignore")
+LINKED = (".venv", ".venv-flink", "build")
 
 
 @dataclass(frozen=True)
@@ -109,6 +192,19 @@ class Mutant:
         return text[:self.start] + self.replacement + text[self.end:]
 
 
+def moved(value: str) -> list[str]:
+    """The number one unit of its last written digit down and up: 0.7 -> 0.6, 0.8."""
+    number = Decimal(value)
+    step = Decimal(1).scaleb(number.as_tuple().exponent)
+    return [str(number - step), str(number + step)]
+
+
+def line_of(text: str, position: int) -> tuple[int, str]:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return text.count("\n", 0, position) + 1, text[start:end if end >= 0 else len(text)].strip()
+
+
 def param_mutants(path: str, text: str) -> list[Mutant]:
     """The defaults of the file's numeric -- @param directives (as sqlscript reads them)."""
     script = sqlscript.parse(text, path)
@@ -123,11 +219,9 @@ def param_mutants(path: str, text: str) -> list[Mutant]:
             continue
         line_start = line_starts[directive.line - 1]
         start = text.index(value, text.index("=", line_start) + 1)
-        number = Decimal(value)
-        step = Decimal(1).scaleb(number.as_tuple().exponent)  # one unit of the last digit
-        for moved in (number - step, number + step):
-            mutants.append(Mutant(path, f"@param {name} = {value} -> {moved}", directive.line,
-                                  start, start + len(value), str(moved)))
+        for other in moved(value):
+            mutants.append(Mutant(path, f"@param {name} = {value} -> {other}", directive.line,
+                                  start, start + len(value), other))
     return mutants
 
 
@@ -141,19 +235,107 @@ def code_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def comparison_mutants(path: str, text: str) -> list[Mutant]:
+def enclosing(text: str, start: int) -> str:
+    """The call, type or `[` whose brackets hold position `start`, lower-cased ('' if none)."""
+    depth = 0
+    for position in range(start - 1, max(-1, start - 2000), -1):
+        char = text[position]
+        if char in ")]":
+            depth += 1
+        elif char in "([":
+            if depth == 0:
+                if char == "[":
+                    return "["
+                word = WORD_BEFORE.search(text, 0, position)
+                return word.group(1).lower() if word else ""
+            depth -= 1
+    return ""
+
+
+def skipped_because(text: str, start: int) -> str | None:
+    return NOT_MUTATED.get(enclosing(text, start))
+
+
+def display_spans(path: str, text: str) -> list[tuple[int, int]]:
+    """Where the file's display queries stand: statements that create nothing and only print
+    (the SELECT after a model, which the runner shows)."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    items = sqlscript.parse(text, path).items
+    spans = []
+    for number, item in enumerate(items):
+        if isinstance(item, sqlscript.Statement) and item.first_word in ("SELECT", "WITH") \
+                and not sqlscript.created_names(item.text):
+            end = starts[items[number + 1].line - 1] if number + 1 < len(items) else len(text)
+            spans.append((starts[item.line - 1], end))
+    return spans
+
+
+def literal_mutants(path: str, text: str, skipped: list | None = None) -> list[Mutant]:
+    """Every numeric literal of the code, and every INTERVAL 'n', each moved down and up."""
+    found = []
+    for start, end in code_spans(text):
+        found += [(m.start(1), m.end(1), m.group(1), m.group(1) + m.group(2))
+                  for m in LITERAL.finditer(text, start, end)]
+    found += [(m.start(1), m.end(1), m.group(1), f"INTERVAL '{m.group(1)}'")
+              for m in INTERVAL.finditer(text)]
     mutants = []
+    seen: dict[tuple[int, str], int] = {}
+    display = display_spans(path, text)
+    for start, end, digits, shown in sorted(found):
+        why = DISPLAY if any(a <= start < b for a, b in display) else \
+            skipped_because(text, start)
+        line, source = line_of(text, start)
+        nth = seen[(line, shown)] = seen.get((line, shown), 0) + 1
+        if why:
+            if skipped is not None:
+                skipped.append((path, line, shown, why))
+            continue
+        for other in moved(digits):
+            if other.startswith("-") and text[start - 1:start] == "-":
+                continue  # -0 -> --1: the literal's own sign stands before it
+            mutants.append(Mutant(path, f"{shown} -> {other} #{nth} in `{source}`", line, start,
+                                  end, other))
+    return mutants
+
+
+def sign_mutants(path: str, text: str, skipped: list | None = None) -> list[Mutant]:
+    mutants = []
+    display = display_spans(path, text)
     for start, end in code_spans(text):
         for match in COMPARISON.finditer(text, start, end):
+            line, source = line_of(text, match.start())
+            if any(a <= match.start() < b for a, b in display):
+                if skipped is not None:
+                    skipped.append((path, line, match.group(1), DISPLAY))
+                continue
             line_start = text.rfind("\n", 0, match.start()) + 1
-            line_end = text.find("\n", match.end())
-            source = text[line_start:line_end if line_end >= 0 else len(text)]
             nth = 1 + sum(1 for m in COMPARISON.finditer(text, line_start, match.start())
                           if m.end() <= match.start())
             sign = match.group(1)
-            mutants.append(Mutant(path, f"{sign} -> {SWAP[sign]} #{nth} in `{source.strip()}`",
-                                  text.count("\n", 0, match.start()) + 1, match.start(),
-                                  match.end(), SWAP[sign]))
+            mutants.append(Mutant(path, f"{sign} -> {SWAP[sign]} #{nth} in `{source}`", line,
+                                  match.start(), match.end(), SWAP[sign]))
+    return mutants
+
+
+def gate_mutants(path: str, text: str) -> list[Mutant]:
+    """The numbers and comparison signs of each line marked as a gate, strings included (a
+    gate may be SQL that Python writes), up to the mark."""
+    mutants = []
+    position = 0
+    for number, line in enumerate(text.splitlines(keepends=True), 1):
+        mark = line.find(GATE_MARK)
+        if mark >= 0:
+            code, source = line[:mark], line.strip()
+            for match in COMPARISON.finditer(code):
+                sign = match.group(1)
+                mutants.append(Mutant(path, f"{sign} -> {SWAP[sign]} in `{source}`", number,
+                                      position + match.start(), position + match.end(),
+                                      SWAP[sign]))
+            for match in LITERAL.finditer(code):
+                mutants += [Mutant(path, f"{match.group(0)} -> {other} in `{source}`", number,
+                                   position + match.start(1), position + match.end(1), other)
+                            for other in moved(match.group(1))]
+        position += len(line)
     return mutants
 
 
@@ -170,88 +352,153 @@ def named_mutants() -> list[Mutant]:
 
 
 def fast_tests(path: str) -> list[str]:
-    for prefix, tests in FAST_TESTS.items():
-        if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
-            return tests
-    return []
+    prefixes = [p for p in FAST_TESTS if path == p or (p.endswith("/") and path.startswith(p))]
+    return FAST_TESTS[max(prefixes, key=len)] if prefixes else []
 
 
-def all_mutants() -> list[Mutant]:
+def is_rule(path: str) -> bool:
+    return path.startswith(RULE_FOLDERS) and not path.startswith(NOT_RULES)
+
+
+def gate_files() -> list[Path]:
+    return sorted(f for folder in GATE_FOLDERS for f in (REPO / folder).rglob("*.py")
+                  if GATE_MARK in f.read_text())
+
+
+def all_mutants(skipped: list | None = None) -> list[Mutant]:
     mutants = []
     for file in sorted((REPO / "sql").rglob("*.sql")):
         path = file.relative_to(REPO).as_posix()
-        if path.startswith(NOT_RULES):
+        if path.startswith("sql/flink/connectors/"):
             continue
         text = file.read_text()
         mutants += param_mutants(path, text)
-        if path in COMPARISON_FILES:
-            mutants += comparison_mutants(path, text)
-    return sorted(mutants + named_mutants(), key=lambda m: m.path)
+        if is_rule(path):
+            mutants += literal_mutants(path, text, skipped)
+            mutants += sign_mutants(path, text, skipped)
+    for file in gate_files():
+        if file.resolve() == Path(__file__).resolve():
+            continue
+        mutants += gate_mutants(file.relative_to(REPO).as_posix(), file.read_text())
+    return sorted(mutants + named_mutants(), key=lambda m: (m.path, m.line, m.start))
 
 
-def run_group(tests: list[str], mutants: list[Mutant]) -> None:
-    """In a worker process: the tests unmutated (they must pass), then once per mutant. One
-    process per group keeps its JVM warm: a Flink run takes 12 s instead of 32 s."""
+# --- the worker: runs in the scratch copy -------------------------------------------------
+
+def run_worker(job: dict) -> None:
+    """In the scratch copy: each mutant's tests, after a baseline run that must pass. Flink
+    mutants (sql/flink) run as variants of one job (tests/flink/schemata.py)."""
     import pytest
 
-    arguments = ["-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings", *tests]
+    from tests.flink import harness
+
+    mutants = [Mutant(**m) for m in job["mutants"]]
+    here = Path.cwd()
+    schemata = [m for m in mutants if m.path.startswith("sql/flink/")]
+    variant_of: dict[Mutant, int] = {}
+    if schemata:
+        first = here / schemata[0].path
+        variants = [{"files": {str(first): first.read_text()}, "alone": False}]
+        for mutant in schemata:
+            variant_of[mutant] = len(variants)
+            file = here / mutant.path
+            variants.append({"files": {str(file): mutant.apply(file.read_text())},
+                             "alone": fails_the_job(mutant)})
+        variants_file = here / "data" / "mutant-variants.json"
+        variants_file.parent.mkdir(parents=True, exist_ok=True)
+        variants_file.write_text(json.dumps(variants))
+        os.environ[harness.SCHEMATA] = str(variants_file)
+
+    def run(tests: list[str], variant: int) -> int:
+        os.environ[harness.VARIANT] = str(variant)
+        return pytest.main(["-x", "-q", "-p", "no:cacheprovider", "-p", "no:warnings", *tests])
+
     started = time.monotonic()
-    if pytest.main(arguments) != 0:
-        print(f"{RESULT}baseline failed", flush=True)
-        return
+    baselines = {tuple(fast_tests(m.path)) for m in mutants}
+    for tests in sorted(baselines):
+        if run(list(tests), 0) != 0:
+            print(f"{RESULT}baseline failed {' '.join(tests)}", flush=True)
+            return
     print(f"{RESULT}baseline passed {time.monotonic() - started:.0f}", flush=True)
     for mutant in mutants:
-        file = REPO / mutant.path
+        file = here / mutant.path
         original = file.read_text()
         started = time.monotonic()
         try:
             file.write_text(mutant.apply(original))
-            code = pytest.main(arguments)
+            code = run(fast_tests(mutant.path), variant_of.get(mutant, 0))
         finally:
             file.write_text(original)
         # 1: a test failed. Anything else (an error of pytest itself) counts as not killed.
         print(f"{RESULT}{'killed' if code == 1 else f'survived {code}'} "
-              f"{time.monotonic() - started:.0f}", flush=True)
+              f"{time.monotonic() - started:.1f}", flush=True)
 
 
-RESULT = "@@mutant-result "
+def fails_the_job(mutant: Mutant) -> bool:
+    """A window of no size: Flink refuses the job, so the variant runs alone."""
+    return mutant.key.startswith("INTERVAL") and Decimal(mutant.replacement) <= 0
 
 
-def run_in_worker(tests: list[str], mutants: list[Mutant]):
-    """Yield (mutant, killed, seconds) as the worker reports them."""
-    import json
+def scratch_copy() -> Path:
+    """A copy of the checkout to write mutants into; the big folders are links."""
+    scratch = Path(tempfile.mkdtemp(prefix="sqlplatform-mutants-"))
+    ignore = shutil.ignore_patterns("__pycache__", ".pytest_cache")
+    for name in COPIED:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, scratch / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, scratch / name)
+    for name in LINKED:
+        if (REPO / name).exists():
+            (scratch / name).symlink_to(REPO / name)
+    return scratch
 
-    job = json.dumps({"tests": tests, "mutants": [m.__dict__ for m in mutants]})
-    # tests/flink runs in the Flink environment (runners/engines/flink_env.py), the rest here.
-    python = flink_env.python() if all(t.startswith("tests/flink/") for t in tests) \
-        else sys.executable
-    worker = subprocess.Popen([python, "-m", "tests.mutants", "--worker", job], cwd=REPO,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    results = (line[len(RESULT):].split() for line in worker.stdout
-               if line.startswith(RESULT))
-    first = next(results, ["baseline", "failed"])
+
+def run_in_worker(scratch: Path, python: str, mutants: list[Mutant], results: list) -> None:
+    """Start a worker in the scratch copy and collect (mutant, killed, seconds)."""
+    job = scratch / "data" / f"mutants-{Path(python).parts[-3]}.json"
+    job.parent.mkdir(parents=True, exist_ok=True)
+    job.write_text(json.dumps({"mutants": [asdict(m) for m in mutants]}))
+    env = {**os.environ, "PYTHONPATH": str(scratch), "SQLPLATFORM_MUTANT_WORKER": "1"}
+    log = (scratch / "data" / f"{job.stem}.log").open("w")
+    worker = subprocess.Popen([python, "-m", "tests.mutants", "--worker", str(job)],
+                              cwd=scratch, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    reported = (line[len(RESULT):].split() for line in worker.stdout
+                if log.write(line) is not None and line.startswith(RESULT))
+    first = next(reported, ["baseline", "failed"])
     if first[1] != "passed":
         worker.wait()
-        raise RuntimeError(f"{' '.join(tests)} fail without any mutant: fix them first")
-    for mutant, result in zip(mutants, results, strict=False):
-        yield mutant, result[0] == "killed", float(result[-1])
+        results.append(RuntimeError(f"the fast tests fail without any mutant ({' '.join(first)}):"
+                                    f" see {log.name}"))
+        return
+    for mutant, result in zip(mutants, reported, strict=False):
+        results.append((mutant, result[0] == "killed", float(result[-1])))
+        print(f"[{len(results)}] {'killed' if result[0] == 'killed' else 'SURVIVED':8} "
+              f"{float(result[-1]):5.1f} s  {mutant.path}: {mutant.description}", flush=True)
     if worker.wait() != 0:
-        raise RuntimeError(f"the worker for {' '.join(tests)} stopped early")
+        results.append(RuntimeError(f"a worker stopped early: see {log.name}"))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--list", action="store_true", help="list the mutants, run nothing")
-    parser.add_argument("--only", action="append", default=[], help="only this SQL file")
+    parser.add_argument("--only", action="append", default=[],
+                        help="only this file's, or this folder's")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
     args = parser.parse_args(argv)
     if args.worker:
-        import json
-
-        job = json.loads(args.worker)
-        run_group(job["tests"], [Mutant(**m) for m in job["mutants"]])
+        run_worker(json.loads(Path(args.worker).read_text()))
         return 0
-    mutants = [m for m in all_mutants() if not args.only or m.path in args.only]
+    skipped: list = []
+    found = all_mutants(skipped)
+    stale = sorted(key for key in HARMLESS if key not in {(m.path, m.key) for m in found})
+    if stale:
+        print(f"HARMLESS names mutants that no longer exist: {stale}", file=sys.stderr)
+        return 2
+    mutants = [m for m in found if not args.only or m.path.startswith(tuple(args.only))]
     untested = sorted({m.path for m in mutants if not fast_tests(m.path)})
     if untested:
         print(f"no fast tests declared for: {', '.join(untested)}", file=sys.stderr)
@@ -260,30 +507,47 @@ def main(argv: list[str] | None = None) -> int:
         for mutant in mutants:
             print(f"{mutant.path}: {mutant.description}")
         print(f"{len(mutants)} mutants")
+        reasons: dict[str, int] = {}
+        for *_, why in skipped:
+            reasons[why] = reasons.get(why, 0) + 1
+        for why, count in reasons.items():
+            print(f"not mutated, {count} literal(s) or sign(s): {why}")
         return 0
+    flink = [m for m in mutants if all(t.startswith("tests/flink/") for t in fast_tests(m.path))]
+    main_env = [m for m in mutants if m not in flink]
+    scratch = scratch_copy()
+    started = time.monotonic()
+    results: list = []
+    workers = [threading.Thread(target=run_in_worker, args=(scratch, python, group, results))
+               for python, group in ((flink_env.python(), flink), (sys.executable, main_env))
+               if group]
+    try:
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        if not args.keep:
+            shutil.rmtree(scratch, ignore_errors=True)
+    errors = [r for r in results if isinstance(r, Exception)]
+    if errors:
+        for error in errors:
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    if len(results) != len(mutants):
+        raise RuntimeError(f"only {len(results)} of {len(mutants)} mutants were run")
     survivors, harmless = [], []
-    groups: dict[tuple[str, ...], list[Mutant]] = {}
-    for mutant in mutants:
-        groups.setdefault(tuple(fast_tests(mutant.path)), []).append(mutant)
-    number, started = 0, time.monotonic()
-    for tests, group in groups.items():
-        for mutant, dead, seconds in run_in_worker(list(tests), group):
-            number += 1
-            verdict = "killed" if dead else "SURVIVED"
-            print(f"[{number}/{len(mutants)}] {verdict:8} {seconds:4.0f} s  {mutant.path}: "
-                  f"{mutant.description}", flush=True)
-            if not dead:
-                reason = HARMLESS.get((mutant.path, mutant.key))
-                (harmless if reason else survivors).append((mutant, reason))
-    if number != len(mutants):
-        raise RuntimeError(f"only {number} of {len(mutants)} mutants were run")
+    for mutant, dead, _ in results:
+        if not dead:
+            reason = HARMLESS.get((mutant.path, mutant.key))
+            (harmless if reason else survivors).append((mutant, reason))
     killed_count = len(mutants) - len(survivors) - len(harmless)
     print(f"\n{killed_count} of {len(mutants)} mutants killed "
           f"({100 * killed_count / max(1, len(mutants)):.0f}%); {len(harmless)} harmless, "
           f"{len(survivors)} surviving, in {time.monotonic() - started:.0f} s")
     for mutant, reason in harmless:
         print(f"  harmless  {mutant.path}: {mutant.description}: {reason}")
-    for mutant, _ in survivors:
+    for mutant, _ in sorted(survivors, key=lambda s: (s[0].path, s[0].line)):
         print(f"  SURVIVED  {mutant.path}: {mutant.description}")
     return 1 if survivors else 0
 

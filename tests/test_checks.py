@@ -3,6 +3,9 @@ runner."""
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import pytest
 
 from runners.engines import sqlscript
@@ -68,12 +71,24 @@ def given_scores(spark):
     return given
 
 
-def run_checked(spark, tmp_path, variables=None):
+def run_checked(spark, tmp_path, variables=None) -> list[str]:
+    """Run the model with --check; the checks it reported as holding, in order."""
     path = tmp_path / "scores.sql"
     path.write_text(MODEL)
     options = RunOptions(variables={"lake_path": str(tmp_path / "lake"), **(variables or {})},
-                         upstream=False, publish=False, echo=False, check=True)
-    SparkSqlRunner(spark).run([sqlscript.load(path)], options)
+                         upstream=False, publish=False, echo=True, check=True)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said):
+        SparkSqlRunner(spark).run([sqlscript.load(path)], options)
+    return [line.strip() for line in said.getvalue().splitlines() if line.strip().startswith(
+        "check ")]
+
+
+ALL_HOLD = ["check scores.user_id not_null: ok", "check scores.user_id unique: ok",
+            "check scores.band accepted_values high,low: ok",
+            "check scores expression score > ${min_score} AND score <= 1: ok",
+            "check scores.visits accepted_range 0..${max_visits}: ok",
+            "check scores.band null_rate_at_most 0.25: ok"]
 
 
 VALID = [("u1", "high", 0.9, 0), ("u2", "low", 0.51, 100), ("u3", "low", 1.0, None),
@@ -82,7 +97,7 @@ VALID = [("u1", "high", 0.9, 0), ("u2", "low", 0.51, 100), ("u3", "low", 1.0, No
 
 def test_checks_pass_on_valid_rows(spark, tmp_path, given_scores):
     given_scores(VALID)
-    run_checked(spark, tmp_path)
+    assert run_checked(spark, tmp_path) == ALL_HOLD
 
 
 @pytest.mark.parametrize(("extra", "line", "count"), [
@@ -102,5 +117,8 @@ def test_a_failing_check_stops_the_run_and_names_its_line(spark, tmp_path, given
 
 
 def test_a_check_follows_the_parameter_the_run_used(spark, tmp_path, given_scores):
+    """The rule and its check move together: with min_score 0.4 the 0.45 row is kept and its
+    check holds; a check that kept the default 0.5 would fail on it."""
     given_scores([*VALID, ("u5", "low", 0.45, 1)])
-    run_checked(spark, tmp_path, {"min_score": "0.4"})  # the rule and its check move together
+    assert run_checked(spark, tmp_path, {"min_score": "0.4"}) == ALL_HOLD
+    assert spark.table("scores").filter("user_id = 'u5'").count() == 1

@@ -1,10 +1,10 @@
-"""Great-circle distance, the one formula the fraud rules and Spark share.
+"""Great-circle distance for the impossible-travel rule (sql/flink/impossible_travel.sql).
 
 `distance_km` is the seed's calculateDistance: the haversine formula on a sphere of radius
-6371 km, in plain Python. It is exposed as
-- `haversine_km`, a Flink Python scalar function, declared in Flink SQL with
-  `CREATE TEMPORARY FUNCTION haversine_km AS 'udfs.haversine.haversine_km' LANGUAGE PYTHON`;
-- `register_spark(spark)`, which registers the same function for Spark SQL.
+EARTH_RADIUS_KM, in plain Python. Flink SQL calls it as `haversine_km`, declared with
+`CREATE TEMPORARY FUNCTION haversine_km AS 'udfs.haversine.haversine_km' LANGUAGE PYTHON`.
+impossible_travel.sql's cheap pre-filter writes the same radius; it is sound only while the two
+agree, which tests/flink/test_detectors.py checks.
 """
 
 from __future__ import annotations
@@ -26,17 +26,11 @@ def distance_km(lat1: float | None, lon1: float | None, lat2: float | None,
     return EARTH_RADIUS_KM * 2 * math.atan2(math.sqrt(a), math.sqrt(1 - a))
 
 
-def register_spark(spark, name: str = "haversine_km") -> None:
-    from pyspark.sql.types import DoubleType
-
-    spark.udf.register(name, distance_km, DoubleType())
-
-
 def _flink_function():
     try:
         from pyflink.table import DataTypes
         from pyflink.table.udf import udf
-    except ImportError:  # a Spark-only environment still imports this module
+    except ImportError:  # the main environment (no PyFlink) still imports this module
         return None
     return udf(distance_km, result_type=DataTypes.DOUBLE(), deterministic=True)
 

@@ -104,7 +104,7 @@ class Check:
 
     def null_rate_holds(self, values: Mapping[str, str]) -> str:
         """An aggregate SQL boolean: the column's NULLs are at most the share allowed."""
-        return (f"count(*) - count({self.column}) <= "
+        return (f"count(*) - count({self.column}) <= "  # mutants: gate
                 f"{self.value(self.argument, values)} * count(*)")
 
 

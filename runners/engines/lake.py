@@ -1,12 +1,22 @@
-"""The lake: one Parquet folder per table under lake_path, replaced atomically.
+"""The lake: one Parquet folder per table under lake_path, replaced by a swap of two renames.
 
-A table is written to `<lake>/_staging/<table>-<run>` first, then swapped in with two renames.
-A reader sees the old folder or the new one, never a half-written one. A crash between the two
-renames leaves the old folder in `<lake>/_trash/`, and the next write of that table puts it back
-before doing anything else, so nothing is lost.
+A table is written to `<lake>/_staging/<table>-<run>` first. Then the old folder is renamed to
+`<lake>/_trash/`, the new one into its place, and the old one deleted. What a reader sees:
+- On a local (POSIX) file system each rename is atomic, so a reader never reads a half-written
+  table. Between the two renames, a few microseconds, the table's folder does not exist: a
+  reader that lists it then fails (path not found) rather than read wrong rows, and a reader
+  that listed the old files before the swap fails when it opens one after the delete. Such a
+  reader must retry; nothing here makes it wait.
+- On an object store (S3, GCS) a folder is a key prefix, and a "rename" copies every object and
+  then deletes the originals: a reader during the swap can see part of the new table, or part
+  of the old one. There the lake is safe only when nothing reads a table while it is written.
+  Table formats do this with real commits (Delta Lake, Iceberg); issue 25 plans that.
+- A crash between the two renames leaves the old folder in `<lake>/_trash/`, and the next write
+  of that table puts it back before doing anything else, so nothing is lost.
 
 A table with partition columns replaces only the partitions the new data has, the idempotent form
-of the seed's daily append: re-running a day replaces that day, and other days stay.
+of the seed's daily append: re-running a day replaces that day, and other days stay. Each
+partition is swapped on its own, so a reader can see some partitions new and others old.
 
 The folder operations (list, rename, delete) go through pyarrow.fs, in this process: it handles
 local folders and object-store or HDFS URIs alike, and it works the same whether Spark runs

@@ -1,7 +1,7 @@
 -- impossible_travel: two consecutive transactions of a user too far apart for the time between.
 --
 -- Computes: impossible_travel_alerts. Per user in event-time order, each transaction against
---   the previous one: distance_km by haversine_km (udfs/haversine.py, shared with Spark) and
+--   the previous one: distance_km by haversine_km (udfs/haversine.py) and
 --   hours between them. When hours < ${max_hours} and distance / hours > ${max_speed_kmh}: an
 --   alert with risk 0.95 and reason 'D km traveled in H hours (S km/h)' (D and S whole, H to
 --   one decimal, half up).
@@ -14,7 +14,8 @@
 -- How: only the pairs where the rule can still fire reach the Python function: within
 --   max_hours, and an upper bound of the distance, 6371 * (|dlat| + |dlon|) in radians (the
 --   path along a meridian and then a parallel, never shorter than the great circle), over the
---   speed limit.
+--   speed limit. 6371 is udfs/haversine.py's EARTH_RADIUS_KM: a smaller one here would drop
+--   pairs the rule alerts (tests/flink/test_detectors.py checks that the two agree).
 -- Edges: transactions at the same millisecond are taken in arrival order. With 0 hours between
 --   them, as in the seed, different places alert with speed 'Infinity' and the same place does
 --   not.
@@ -88,4 +89,6 @@ SELECT
         ELSE cast(cast(round(speed_kmh, 0) AS DECIMAL(30, 0)) AS STRING)
     END || ' km/h)' AS reason
 FROM travel_speeds
-WHERE (hours_between = 0 AND distance_km > 0) OR speed_kmh > ${max_speed_kmh};
+-- At 0 hours apart, a distance over 0 is an infinite speed, over any limit, and 0 km in 0 hours
+-- is NaN, over none (IEEE division, as the seed's Java divides).
+WHERE speed_kmh > ${max_speed_kmh};

@@ -56,7 +56,8 @@ WITH sequence_matches AS (
             first_small AS first_small.amount < ${small_amount},
             large_txn AS large_txn.amount > ${large_amount}
             AND count(recent_txn.amount) < ${lookback}
-            AND count(CASE WHEN recent_txn.amount < ${small_amount} THEN 1 END) + 1 >= ${min_small}
+            AND count(CASE WHEN recent_txn.amount < ${small_amount} THEN recent_txn.amount END) + 1
+            >= ${min_small}
     )
     -- noqa: enable=all
 ),

@@ -3,8 +3,8 @@
 --
 -- Computes:
 --   transaction_events  every line of transaction_lines with its fields parsed and event_time,
---                       the transaction's own timestamp, with the seed's watermark: 5 seconds of
---                       bounded out-of-orderness;
+--                       the transaction's own timestamp, with the seed's watermark:
+--                       ${out_of_orderness_seconds} seconds of bounded out-of-orderness;
 --   checked_transactions each line with its error (NULL when valid) and whether it is late,
 --                       that is at or behind the watermark when it arrived, so an event-time
 --                       operator downstream would drop it;
@@ -13,7 +13,8 @@
 --   late_arrivals       the valid ones that came too late, with the watermark they missed.
 -- Input: transaction_lines (a connectors/ file): one raw line per record.
 -- Outputs: the views above.
--- Parameters: none.
+-- Parameters: out_of_orderness_seconds, the seed's 5 (its forBoundedOutOfOrderness).
+-- @param out_of_orderness_seconds = 5
 -- Edges: numbers given as JSON strings ("12.50") are read as numbers, as Jackson, which the
 --   seed's deserializer uses, does by default. A line is invalid when it is not a JSON object, or transactionId, userId, amount,
 --   timestamp, latitude or longitude is missing or of the wrong type, or amount is negative or
@@ -36,7 +37,7 @@ CREATE TEMPORARY TABLE transaction_events (
     event_time AS to_timestamp_ltz(
         coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3
     ),
-    WATERMARK FOR event_time AS event_time - INTERVAL '5' SECOND
+    WATERMARK FOR event_time AS event_time - INTERVAL '${out_of_orderness_seconds}' SECOND
 ) LIKE transaction_lines;
 
 CREATE TEMPORARY VIEW checked_transactions AS

@@ -10,13 +10,14 @@ connection, which must be named.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
+from runners.ml import churn_model
 from runners.sample_data.generate_churn import generate, source_folder
-from udfs import churn_model
 
 CHURN = "ml_pipeline_customer_churn"
 DATE = "2026-01-01"
@@ -119,8 +120,11 @@ def test_the_registry_holds_the_real_metrics_and_checksum(local_airflow, passing
         "f1_score": round(2 * precision * recall / (precision + recall), 4),
         "holdout_rows": len(pairs), "holdout_churned": sum(truth)}
     assert metrics["f1_score"] == SAMPLE_F1
+    # The checksum on record is the deployed file's, hashed here (not by churn_model.sha256_of,
+    # which wrote it), and the registered file is byte for byte the deployed one.
     deployed = root / "models" / "churn_prediction" / "deployed" / "model.joblib"
-    assert churn_model.sha256_of(deployed) == sha256
+    assert hashlib.sha256(deployed.read_bytes()).hexdigest() == sha256
+    assert Path(model_path).read_bytes() == deployed.read_bytes()
     report = json.loads((root / "reports" / "churn" / f"{DATE}.json").read_text())
     assert (report["status"], report["metrics"], report["min_f1"]) == \
         ("deployed", metrics, SAMPLE_F1)

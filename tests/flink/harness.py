@@ -8,6 +8,8 @@ Flink job costs tens of seconds to start), so each test case uses its own user i
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,8 +36,18 @@ def txn(transaction_id: str, user: str, seconds: float, amount: float = 20.0, *,
             "timestamp": T0 + round(seconds * 1000)}
 
 
+# The mutation check's fast path (tests/mutants.py, tests/flink/schemata.py): a JSON file of
+# variants of the job's files, and the one whose rows run_job returns.
+SCHEMATA = "SQLPLATFORM_MUTANT_SCHEMATA"
+VARIANT = "SQLPLATFORM_MUTANT_VARIANT"
+CHUNK = 12  # variants per Flink job
+_variant_outputs: dict[tuple, list[JobOutput]] = {}
+
+
 def run_job(tmp: Path, lines: list[str | dict], parallelism: int = 2) -> JobOutput:
     """Replay the lines, in this order, through the whole job; return every sink's rows."""
+    if os.environ.get(SCHEMATA):
+        return variant_output(tmp, lines, parallelism)
     source = tmp / "transactions"
     source.mkdir(parents=True)
     (source / "transactions.jsonl").write_text(
@@ -58,3 +70,68 @@ def read_sink(folder: Path) -> list[dict]:
         rows += [{**json.loads(line), **partition} for line in path.read_text().splitlines()
                  if line.strip()]
     return rows
+
+
+def variant_output(tmp: Path, lines: list[str | dict], parallelism: int) -> JobOutput:
+    """The rows of the variant named by VARIANT. Every variant runs at the first call, up to
+    CHUNK to a Flink job, and one marked `alone` (a mutant expected to fail the job) by itself.
+    A job that fails is split in halves until the variant that fails it is alone; its error is
+    raised when its rows are asked for."""
+    key = (tuple(json.dumps(x) if isinstance(x, dict) else x for x in lines), parallelism)
+    if key not in _variant_outputs:
+        variants = json.loads(Path(os.environ[SCHEMATA]).read_text())
+        chunks: list[list[dict]] = []
+        for variant in variants:
+            if variant["alone"] or not chunks or len(chunks[-1]) >= CHUNK \
+                    or chunks[-1][-1]["alone"]:
+                chunks.append([])
+            chunks[-1].append(variant)
+        outputs: list = []
+        for number, chunk in enumerate(chunks):
+            outputs += run_or_split(tmp / f"variants-{number}", key[0], chunk, parallelism)
+        _variant_outputs[key] = outputs
+    found = _variant_outputs[key][int(os.environ[VARIANT])]
+    if isinstance(found, Exception):
+        raise found
+    return found
+
+
+def run_or_split(folder: Path, lines: tuple[str, ...], chunk: list[dict],
+                 parallelism: int) -> list:
+    try:
+        return run_variants(folder, lines, [{Path(p): t for p, t in v["files"].items()}
+                                            for v in chunk], parallelism)
+    except Exception as error:
+        if len(chunk) == 1:
+            return [error]
+        # The error usually names a renamed view of the variant that failed (name__v<n>).
+        named = {int(n) for n in re.findall(r"__v(\d+)\b", str(error))}
+        if len(named) == 1 and 1 <= min(named) <= len(chunk):
+            bad = min(named) - 1
+            rest = chunk[:bad] + chunk[bad + 1:]
+            outputs = run_or_split(folder / "rest", lines, rest, parallelism)
+            failed = run_or_split(folder / "alone", lines, [chunk[bad]], parallelism)
+            return outputs[:bad] + failed + outputs[bad:]
+        half = len(chunk) // 2
+        return (run_or_split(folder / "a", lines, chunk[:half], parallelism)
+                + run_or_split(folder / "b", lines, chunk[half:], parallelism))
+
+
+def run_variants(folder: Path, lines: tuple[str, ...], variants: list[dict[Path, str]],
+                 parallelism: int) -> list[JobOutput]:
+    from tests.flink import schemata
+
+    source = folder / "transactions"
+    source.mkdir(parents=True)
+    (source / "transactions.jsonl").write_text("".join(f"{line}\n" for line in lines))
+    alerts = folder / "alerts"
+    job = schemata.build(
+        JOB_FILE, load_profile("local"),
+        {"transactions_path": str(source), "alerts_path": str(alerts / "v0")}, variants,
+        lambda number: alerts / f"v{number}",
+        {"parallelism.default": str(parallelism),
+         # Every variant's windows share the slot's managed memory.
+         "taskmanager.memory.managed.size": "1024m"})
+    flink_sql.run(job)
+    return [JobOutput({sink: read_sink(alerts / f"v{n}" / sink) for sink in SINKS})
+            for n in range(1, len(variants) + 1)]

@@ -4,8 +4,8 @@ Like dbt's unit tests: given rows, expect exact rows. Each case has its own user
 both sides of a rule's threshold or comparison, so a drifted threshold fails a test here:
   HIGH_VELOCITY       5 and 6 in one minute, the 1.0 cap, the minute's edge;
   UNUSUAL_AMOUNT      10 and 11 previous transactions, exactly at mean + 3 sigma and a cent over;
-  IMPOSSIBLE_TRAVEL   999, 999.6, exactly 1000, 1000.4 and 1001 km/h; exactly 2 h and 1 ms
-                      less;
+  IMPOSSIBLE_TRAVEL   999, 999.6, exactly 1000, 1000.0003, 1000.4 and 1001 km/h; exactly 2 h
+                      and 1 ms less; one Earth radius in the pre-filter and the distance;
   SUSPICIOUS_SEQUENCE $4.99 and $5.00 tests, $500.00 and $500.01, 2 and 3 tests, the last 5;
   combined alerts     two and three detectors on one transaction, and the > 0.7 publish line;
   ties                two and three transactions of a user in one millisecond, both arrival
@@ -24,7 +24,7 @@ import math
 import pytest
 
 from tests.flink import seed_rules
-from tests.flink.harness import T0, run_job, txn
+from tests.flink.harness import REPO, T0, run_job, txn
 from tests.flink.test_fraud_end_to_end import alert_set
 from udfs import haversine
 
@@ -36,6 +36,22 @@ SEQUENCE = "Multiple small test transactions followed by large amount"
 def equator_longitude(km: float) -> float:
     """The longitude at which a point on the equator is `km` from (0, 0) on the great circle."""
     return round(math.degrees(km / 6371), 6)
+
+
+# Sequences after three tests: the seed alerts both large ones of x and w, the job the first.
+SHADOW_CASES = {"snm-x": [1, 1, 1, 900, 800], "snm-y": [1, 1, 1, 900, 1, 800],
+                "snm-z": [1, 1, 1, 50, 50, 900], "snm-w": [1, 1, 1, 1, 900, 800]}
+
+
+EDGES_VALID = {"edge-lat90": {"latitude": 90.0}, "edge-latm90": {"latitude": -90.0},
+               "edge-lon180": {"longitude": 180.0}, "edge-lonm180": {"longitude": -180.0},
+               "edge-amount0": {"amount": 0.0}}
+EDGES_INVALID = {"edge-lat90x": ({"latitude": 90.001}, "latitude missing or out of range"),
+                 "edge-latm90x": ({"latitude": -90.001}, "latitude missing or out of range"),
+                 "edge-lon180x": ({"longitude": 180.001}, "longitude missing or out of range"),
+                 "edge-lonm180x": ({"longitude": -180.001},
+                                   "longitude missing or out of range"),
+                 "edge-amountm": ({"amount": -0.01}, "amount negative or NaN")}
 
 
 def _cases() -> list[str | dict]:
@@ -70,6 +86,10 @@ def _cases() -> list[str | dict]:
     for user, amount in [("a3s-at", 16.0), ("a3s-over", 16.01)]:
         add(*[txn(f"{user}-{i}", user, 2000 + 60 * i, 8.0 + 4 * (i % 2)) for i in range(12)])
         add(txn(f"{user}-big", user, 2000 + 60 * 12 + 30, amount))
+    # Reasons rounded half up: $96.1247 to cents, a ratio of 9.6497 to one decimal.
+    for user, amount in [("afmt1", 96.1247), ("afmt2", 96.497)]:
+        add(*[txn(f"{user}-{i}", user, 2000 + 60 * i, 10.0) for i in range(11)])
+        add(txn(f"{user}-big", user, 2000 + 60 * 11 + 30, amount))
     # Risk (47.50 / 10 - 1) * 0.2 = 0.75: published alone, over the 0.7 line.
     add(*[txn(f"a075-{i}", "a075", 2000 + 60 * i, 10.0) for i in range(11)])
     add(txn("a075-big", "a075", 2000 + 60 * 11 + 30, 47.5))
@@ -105,6 +125,20 @@ def _cases() -> list[str | dict]:
     # and the reference compute it) in 3,606 s; distance / hours is 1000.0 to the last bit.
     add(txn("tsp1000-a", "tsp1000", 340, lat=0.0, lon=0.0),
         txn("tsp1000-b", "tsp1000", 340 + 3606, lat=0.0, lon=9.008204752619285))
+    # 1000.00001 km/h: over the limit by less than a 3,600,000.1 ms hour would take away.
+    add(txn("tsp1000b-a", "tsp1000b", 340, lat=0.0, lon=0.0),
+        txn("tsp1000b-b", "tsp1000b", 340 + 3606, lat=0.0, lon=9.008204842701))
+    # Across the antimeridian: 179.5 to -179.5 is 1 degree (111 km), in 6 minutes.
+    add(txn("tdate-a", "tdate", 345, lat=0.0, lon=179.5),
+        txn("tdate-b", "tdate", 345 + 360, lat=0.0, lon=-179.5))
+    # Reasons rounded half up: 1001.47 km in 1 h; 1100 km in 1.047 h (3769.2 s).
+    add(txn("tfmt-a", "tfmt", 345, lat=0.0, lon=0.0),
+        txn("tfmt-b", "tfmt", 345 + 3600, lat=0.0, lon=equator_longitude(1001.47)))
+    add(txn("tfmth-a", "tfmth", 345, lat=0.0, lon=0.0),
+        txn("tfmth-b", "tfmth", 345 + 3769.2, lat=0.0, lon=equator_longitude(1100)))
+    # The same distance 1 ms sooner: 1000.0003 km/h, over the limit.
+    add(txn("tsp1000fast-a", "tsp1000fast", 340, lat=0.0, lon=0.0),
+        txn("tsp1000fast-b", "tsp1000fast", 340 + 3605.999, lat=0.0, lon=9.008204752619285))
     # Ties: the same millisecond in the other arrival order, and three in one millisecond.
     add(txn("t0rev-b", "t0rev", 350, lat=LONDON[0], lon=LONDON[1]),
         txn("t0rev-a", "t0rev", 350, lat=NYC[0], lon=NYC[1]), at=350)
@@ -149,6 +183,10 @@ def _cases() -> list[str | dict]:
         add(*[txn(f"{user}-{c}", user, 700, 900.0 if c == "L" else 1.0) for c in order],
             at=700)
 
+    # The histories where the seed and MATCH_RECOGNIZE part (the documented exception).
+    for user, amounts in SHADOW_CASES.items():
+        add(*[txn(f"{user}-{i}", user, 5000 + 60 * i, a) for i, a in enumerate(amounts)])
+
     # SUSPICIOUS_MERCHANT: exact categories only.
     add(txn("m1", "m1", 500, category="CRYPTO"), txn("m2", "m2", 500, category="crypto"))
     add(txn("m3", "m3", 500, category="WIRE_TRANSFER"),
@@ -167,6 +205,14 @@ def _cases() -> list[str | dict]:
         txn("cvsplit-last", "cvsplit", 4252, category="GIFT_CARDS"))
     add(*[txn(f"ca-{i}", "ca", 4300 + 60 * i, 10.0) for i in range(11)])
     add(txn("ca-big", "ca", 4300 + 60 * 11, 100.0, category="WIRE_TRANSFER"))
+    # An unusual amount in London half an hour after New York: UNUSUAL_AMOUNT before
+    # IMPOSSIBLE_TRAVEL, the detectors' order (by name it would be the other way round).
+    add(*[txn(f"cat-{i}", "cat", 4300 + 60 * i, 10.0, lat=NYC[0], lon=NYC[1])
+          for i in range(11)])
+    add(txn("cat-big", "cat", 4300 + 60 * 10 + 1800, 100.0, lat=LONDON[0], lon=LONDON[1]))
+    # A lone alert at 4261 s lies in the 5 s window from 4260 s (a 6 s window would start at
+    # 4260 s and end at 4266 s, and put it in the 5 s window from 4265 s).
+    add(txn("lone", "lone", 4261, category="CRYPTO"))
 
     # Bad lines: each is kept with its error; none stops the job.
     for bad in ["{not json", json.dumps({"transactionId": "b1", "timestamp": T0 + 500_000}),
@@ -174,8 +220,20 @@ def _cases() -> list[str | dict]:
                 json.dumps({**txn("b3", "b3", 500), "amount": "twelve"}),
                 json.dumps({**txn("b4", "b4", 500), "userId": None})]:
         arrivals.append((500, bad))
+    # The bounds of a valid line: on them valid (a merchant alert shows it), just past them a
+    # dead letter.
+    for name, fields in EDGES_VALID.items():
+        add({**txn(name, name, 510, category="CRYPTO"), **fields})
+    for name, (fields, _) in EDGES_INVALID.items():
+        arrivals.append((510, json.dumps({**txn(name, name, 510), **fields})))
     # Late: 10 minutes behind the watermark when it arrives.
     add(txn("late-1", "late", 600, category="CRYPTO"), at=1200)
+    # The watermark's edge: after a line at 7000 s the watermark is 6995 s (5 s behind; it goes
+    # out as soon as event time moves more than 200 ms). A line at exactly 6995 s is late, one
+    # a millisecond later is on time (a merchant alert shows it was judged).
+    add(txn("wm-base", "wm-base", 7000))
+    add(txn("wm-late", "wm-late", 6995, category="CRYPTO"), at=7000.1)
+    add(txn("wm-ontime", "wm-ontime", 6995.001, category="CRYPTO"), at=7000.2)
     # Closes every window.
     add(txn("end", "end", 24 * 3600))
     return [line for _, line in sorted(arrivals, key=lambda a: a[0])]
@@ -226,7 +284,9 @@ def test_unusual_amount(output):
     # a11: 11 earlier amounts 10,11,...,10 -> mean 10.454545..., population stddev 0.4979...
     # a3s-over: (16.01 / 10 - 1) * 0.2 = 0.1202.
     assert of_users(alerts_of(output, "UNUSUAL_AMOUNT"), "a10", "a11", "a3s-at", "a3s-over",
-                    "a075") == {
+                    "a075", "afmt1", "afmt2") == {
+        ("afmt1-big", "Amount $96.12 is 9.6x higher than average $10.00", 0.9),
+        ("afmt2-big", "Amount $96.50 is 9.6x higher than average $10.00", 0.9),
         ("a11-big", "Amount $100.00 is 9.6x higher than average $10.45", 0.9),
         ("a3s-over-big", "Amount $16.01 is 1.6x higher than average $10.00", 0.1202),
         ("a075-big", "Amount $47.50 is 4.8x higher than average $10.00", 0.75),
@@ -250,7 +310,11 @@ def test_unusual_amount_judges_a_tie_in_arrival_order(output, user):
 
 def test_impossible_travel(output):
     assert of_users(alerts_of(output, "IMPOSSIBLE_TRAVEL"), "t1", "t3", "t0", "t0same", "t2h",
-                    "t2hless", "tsp999", "tsp9996", "tsp1000", "tsp10004", "tsp1001") == {
+                    "t2hless", "tsp999", "tsp9996", "tsp1000", "tsp10004", "tsp1001", "tdate",
+                    "tfmt", "tfmth") == {
+        ("tdate-b", "111 km traveled in 0.1 hours (1112 km/h)", 0.95),
+        ("tfmt-b", "1001 km traveled in 1.0 hours (1001 km/h)", 0.95),
+        ("tfmth-b", "1100 km traveled in 1.0 hours (1051 km/h)", 0.95),
         ("t1-b", "5570 km traveled in 1.0 hours (5570 km/h)", 0.95),
         ("t0-b", "5570 km traveled in 0.0 hours (Infinity km/h)", 0.95),
         ("t2hless-b", "5570 km traveled in 2.0 hours (2785 km/h)", 0.95),
@@ -259,12 +323,27 @@ def test_impossible_travel(output):
     }
 
 
-def test_exactly_1000_km_per_hour_is_not_impossible():
-    """The case's numbers: the job's UDF and the reference measure the same distance, and the
-    speed is 1000.0 exactly."""
+def test_exactly_1000_km_per_hour_is_not_impossible_and_1_ms_sooner_is(output):
+    """The case is at the limit by the reference's own formula, not the job's: 1001.67 km in
+    3,606 s is 1000.0 km/h to the last bit. The job leaves it alone and alerts the same
+    distance 1 ms sooner."""
     distance = seed_rules.distance_km(0.0, 0.0, 0.0, 9.008204752619285)
-    assert haversine.distance_km(0.0, 0.0, 0.0, 9.008204752619285) == distance
     assert (distance, distance / (3_606_000 / 3_600_000.0)) == (1001.6666666666667, 1000.0)
+    assert of_users(alerts_of(output, "IMPOSSIBLE_TRAVEL"), "tsp1000", "tsp1000fast",
+                    "tsp1000b") == {
+        ("tsp1000fast-b", "1002 km traveled in 1.0 hours (1000 km/h)", 0.95),
+        ("tsp1000b-b", "1002 km traveled in 1.0 hours (1000 km/h)", 0.95)}
+
+
+def test_the_pre_filter_and_the_distance_use_one_earth_radius():
+    """impossible_travel.sql's bound writes the radius of udfs/haversine.py: with a smaller one
+    the bound could fall under the true distance and drop pairs the rule alerts."""
+    import re
+
+    text = (REPO / "sql" / "flink" / "impossible_travel.sql").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    radii = re.findall(r"([0-9.]+)E0 \* radians\(", code)
+    assert [float(r) for r in radii] == [haversine.EARTH_RADIUS_KM] == [6371.0]
 
 
 @pytest.mark.parametrize("user, alerted", [
@@ -278,7 +357,7 @@ def test_impossible_travel_pairs_a_tie_in_arrival_order(output, user, alerted):
 
 def test_suspicious_sequence(output):
     assert {a for a in alerts_of(output, "SUSPICIOUS_SEQUENCE")
-            if not a[0].startswith(("stie", "c3"))} == {
+            if not a[0].startswith(("stie", "c3", "snm"))} == {
         ("s3-big", SEQUENCE, 0.85), ("s2x-big1", SEQUENCE, 0.85), ("s499-big", SEQUENCE, 0.85),
         ("s5back-big", SEQUENCE, 0.85), ("sttt-big1", SEQUENCE, 0.85),
         ("sttt-big2", SEQUENCE, 0.85),
@@ -301,21 +380,22 @@ def test_the_documented_sequence_exception(output, lines):
     seed = seed_rules.evaluate(lines)["detector_alerts"]
     seed_sequence = {a["transactionId"] for a in seed if a["alertType"] == "SUSPICIOUS_SEQUENCE"}
     job = {a[0] for a in alerts_of(output, "SUSPICIOUS_SEQUENCE")}
-    assert seed_sequence - job == {"s2x-big2"}
+    assert seed_sequence - job == {"s2x-big2", "snm-x-4", "snm-w-5"}
     assert job <= seed_sequence
 
 
-def test_sequence_not_matched_names_only_the_shadowed_alert():
-    def history(user, amounts):
-        return [txn(f"{user}-{i}", user, 60 * i, a) for i, a in enumerate(amounts)]
-
-    assert [a["transactionId"] for a in seed_rules.sequence_not_matched(
-        history("x", [1, 1, 1, 900, 800]))] == ["x-4"]
-    assert seed_rules.sequence_not_matched(history("y", [1, 1, 1, 900, 1, 800])) == []
-    assert seed_rules.sequence_not_matched(history("z", [1, 1, 1, 50, 50, 900])) == []
-    # Four tests: the starts at the first and the second test both end at the first large.
-    assert [a["transactionId"] for a in seed_rules.sequence_not_matched(
-        history("w", [1, 1, 1, 1, 900, 800]))] == ["w-5"]
+@pytest.mark.parametrize("user, shadowed", [
+    ("snm-x", {"snm-x-4"}), ("snm-y", set()), ("snm-z", set()), ("snm-w", {"snm-w-5"})])
+def test_the_job_misses_exactly_the_shadowed_sequence_alerts(output, lines, user, shadowed):
+    """The job's sequence alerts of each history are the seed's minus the ones
+    seed_rules.sequence_not_matched names, and those are the ones written by hand."""
+    history = [record for record, _, error in map(seed_rules.check, lines)
+               if not error and record["userId"] == user]
+    seed = {a["transactionId"] for a in seed_rules.evaluate(lines)["detector_alerts"]
+            if a["alertType"] == "SUSPICIOUS_SEQUENCE" and a["userId"] == user}
+    assert {a["transactionId"] for a in seed_rules.sequence_not_matched(history)} == shadowed
+    assert {a[0] for a in alerts_of(output, "SUSPICIOUS_SEQUENCE", user)} == seed - shadowed
+    assert seed - shadowed  # the first large one alerts in both
 
 
 def test_suspicious_merchant(output):
@@ -363,6 +443,17 @@ def test_velocity_joins_the_last_transaction_only_in_the_same_5_seconds(output):
         ("cv-last", "HIGH_VELOCITY,SUSPICIOUS_MERCHANT", 0.84)]
 
 
+def test_amount_and_travel_combine_in_the_detectors_order(output):
+    assert [row[2:5] for row in history_rows(output, "cat-big")] == [
+        ("UNUSUAL_AMOUNT,IMPOSSIBLE_TRAVEL",
+         "Amount $100.00 is 10.0x higher than average $10.00; "
+         "5570 km traveled in 0.5 hours (11140 km/h)", round(1 - 0.1 * 0.05, 10))]
+
+
+def test_a_lone_alert_keeps_the_5_second_window_of_its_time(output):
+    assert [row[1] for row in history_rows(output, "lone")] == ["2026-01-01 01:11:00"]
+
+
 def test_amount_and_merchant_combine(output):
     assert [row[2:5] for row in history_rows(output, "ca-big")] == [
         ("UNUSUAL_AMOUNT,SUSPICIOUS_MERCHANT",
@@ -395,10 +486,19 @@ def test_bad_lines_are_dead_letters(output):
         "b2": "amount negative or NaN",
         "b3": "amount missing or not a number",
         "b4": "userId missing",
+        **{name: error for name, (_, error) in EDGES_INVALID.items()},
     }
 
 
+def test_a_line_on_a_bound_is_valid(output):
+    assert {a[0] for a in alerts_of(output, "SUSPICIOUS_MERCHANT", "edge-")} == set(EDGES_VALID)
+
+
 def test_late_line_is_kept_and_not_judged(output):
-    assert [json.loads(r["line"])["transactionId"] for r in output.rows["late_transactions"]] \
-        == ["late-1"]
-    assert all(a["transactionId"] != "late-1" for a in output.rows["detector_alerts"])
+    assert sorted(json.loads(r["line"])["transactionId"]
+                  for r in output.rows["late_transactions"]) == ["late-1", "wm-late"]
+    assert not {"late-1", "wm-late"} & {a["transactionId"] for a in output.rows["detector_alerts"]}
+
+
+def test_a_line_a_millisecond_ahead_of_the_watermark_is_judged(output):
+    assert {a[0] for a in alerts_of(output, "SUSPICIOUS_MERCHANT", "wm-")} == {"wm-ontime"}

@@ -193,6 +193,15 @@ def python_workers(job: int) -> list[int]:
     return found
 
 
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie its parent has not reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
 @pytest.fixture(scope="module")
 def workers_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, list[int]]:
     killed = []
@@ -205,6 +214,10 @@ def workers_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, li
         assert workers, "no Python worker process of the job's own"
         for worker in workers:
             os.kill(worker, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not all(map(gone, workers)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert all(map(gone, workers)), f"the Python workers {workers} outlived SIGKILL"
         killed.extend(workers)
         return f"SIGKILL of the Python workers {workers}"
 
@@ -215,6 +228,20 @@ def workers_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, li
 
 def test_every_alert_once_after_the_python_workers_are_killed(broker, workers_killed):
     assert_every_alert_once(broker, workers_killed[0])
+
+
+def test_the_kill_happened_and_new_workers_computed_the_udf_after_it(broker, workers_killed):
+    """Every Python worker of the job died (checked at the kill), and the output holds
+    IMPOSSIBLE_TRAVEL alerts of transactions sent well after it: only the Python UDF computes
+    them, so a worker started after the kill did. True whether or not a restart was logged."""
+    run, killed = workers_killed
+    assert killed and not set(killed) & set(run.workers_at_end)
+    after_the_kill = {record["transactionId"] for record, _, _ in
+                      map(seed_rules.check, run.stream[2 * RATE * FAULT_AFTER:]) if record}
+    computed = {alert["transactionId"] for alert in
+                consume_committed(broker, f"{run.topic}-alerts-by-detector")
+                if alert["alertType"] == "IMPOSSIBLE_TRAVEL"}
+    assert computed & after_the_kill
 
 
 def test_the_udf_had_rows_to_compute_after_the_kill(workers_killed):

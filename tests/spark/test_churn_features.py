@@ -138,12 +138,17 @@ def test_churn_features_one_row_per_customer_with_defaults(spark, tmp_path):
     columns = ["customer_id", "tenure_days", "plan_rank", "active_days", "sessions",
                "minutes_used", "last_7_days_active", "tickets", "open_tickets",
                "rated_tickets", "avg_satisfaction", "payments", "failed_payments", "amount_paid",
-               "churned", "snapshot_date"]
+               "churned", "snapshot_date", "features_used", "last_7_days_minutes",
+               "high_priority_tickets"]
     assert rows(spark, tmp_path, "churn_features", columns) == [
-        ("active", 9, 3, 1, 2, 30.0, 1, 1, 1, 1, 1.0, 2, 1, Decimal("39.99"), 1, SNAPSHOT),
-        ("no_label", 1, 2, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), None, SNAPSHOT),
-        ("odd_plan", 0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), 0, SNAPSHOT),
-        ("silent", 365, 1, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), 0, SNAPSHOT),
+        ("active", 9, 3, 1, 2, 30.0, 1, 1, 1, 1, 1.0, 2, 1, Decimal("39.99"), 1, SNAPSHOT,
+         2, 30.0, 1),
+        ("no_label", 1, 2, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), None, SNAPSHOT,
+         0, 0.0, 0),
+        ("odd_plan", 0, 0, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), 0, SNAPSHOT,
+         0, 0.0, 0),
+        ("silent", 365, 1, 0, 0, 0.0, 0, 0, 0, 0, 0.0, 0, 0, Decimal("0.00"), 0, SNAPSHOT,
+         0, 0.0, 0),
     ]
     splits = dict(rows(spark, tmp_path, "churn_features", ["customer_id", "split"]))
     assert splits["no_label"] == "unlabelled"

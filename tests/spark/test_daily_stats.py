@@ -17,12 +17,18 @@ def test_counts_users_and_revenue(spark, tmp_path):
         ("u1", "s", "p", "c", "purchase", 5.25, 1),
         ("u1", "s", "p", "c", "purchase", 4.75, 1),
         ("u3", "s", "p", "c", "purchase", 1.00, 2),
+        # u4 only adds to the cart, u5 only views: a user-day with none of a type is not one
+        # of its users.
+        ("u4", "s", "p", "c", "add_to_cart", 1.00, 2),
+        ("u5", "s", "p", "c", "view", 1.00, 2),
     ])
     run_model(spark, ["user_day_activity", "daily_stats"], tmp_path, {"clean_events": events})
     assert rows(spark, tmp_path, "daily_stats", COLUMNS) == [
         (date(2026, 1, 1), "purchase", 2, 1, Decimal("10.00")),
         (date(2026, 1, 1), "view", 3, 2, None),
+        (date(2026, 1, 2), "add_to_cart", 1, 1, None),
         (date(2026, 1, 2), "purchase", 1, 1, Decimal("1.00")),
+        (date(2026, 1, 2), "view", 1, 1, None),
     ]
 
 

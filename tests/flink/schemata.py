@@ -1,0 +1,91 @@
+"""Many variants of the fraud job's SQL in one Flink job: the mutation check's fast path.
+
+A Flink run of tests/flink/test_detectors.py costs about 10 s, nearly all of it starting and
+finishing a job, and the mutation check has a hundred and more Flink mutants. So
+(tests/mutants.py) the job is built once with every mutant of a group as a variant beside the
+original, a mutant schema: a variant holds the changed file and every file downstream of it,
+each name those files create suffixed with `__v<n>`, so it reads the unchanged upstream views
+and writes sinks of its own (the connectors file's, renamed, under alerts/v<n>/). One job then
+answers for a chunk of variants, and the tests read each variant's rows as if its job had run
+alone.
+
+The renaming is checked where it is used: the mutation check's baseline is a variant whose
+text is unchanged, and the tests must pass on its rows.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from runners.engines import flink_sql, sqlscript
+from runners.engines.flink_sql import FlinkJob
+from runners.profiles import Profile
+
+# Comments and quoted strings: names are renamed only outside them.
+NOT_CODE = re.compile(r"--[^\n]*|'(?:[^']|'')*'|/\*.*?\*/", re.DOTALL)
+INSERT_TARGET = re.compile(r"^\s*INSERT\s+INTO\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.IGNORECASE)
+
+
+def rename(sql: str, names: set[str], suffix: str) -> str:
+    """`sql` with each of `names` (whole words, any case) suffixed, outside strings and comments."""
+    if not names:
+        return sql
+    word = re.compile(r"(?<![\w`])(" + "|".join(sorted(map(re.escape, names))) + r")(?![\w`])",
+                      re.IGNORECASE)
+    out, position = [], 0
+    for match in NOT_CODE.finditer(sql):
+        out.append(word.sub(lambda m: m.group(1) + suffix, sql[position:match.start()]))
+        out.append(match.group(0))
+        position = match.end()
+    out.append(word.sub(lambda m: m.group(1) + suffix, sql[position:]))
+    return "".join(out)
+
+
+def downstream(scripts: Sequence[sqlscript.Script], changed: set[Path]) -> list[sqlscript.Script]:
+    """The changed scripts and every script that reads from them, directly or not, in order."""
+    needs = sqlscript.dependencies(list(scripts))
+    chosen = set(changed)
+    grew = True
+    while grew:
+        grew = False
+        for script in scripts:
+            if script.path not in chosen and chosen & set(needs[script.path]):
+                chosen.add(script.path)
+                grew = True
+    return [s for s in scripts if s.path in chosen]
+
+
+def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors: Path,
+                 variants: Sequence[Mapping[Path, str]], values: Mapping[str, str],
+                 alerts_of: Callable[[int], Path]) -> None:
+    """Add to `job` each variant (file path -> its changed text) as a renamed copy."""
+    for number, changed_texts in enumerate(variants, start=1):
+        suffix = f"__v{number}"
+        copied = downstream(scripts, set(changed_texts))
+        texts = [sqlscript.parse(changed_texts.get(s.path, s.path.read_text()), s.path,
+                                 dialect="flink") for s in copied]
+        variables = {**values, "alerts_path": str(alerts_of(number))}
+        part = flink_sql.resolve(texts, variables)
+        sinks = {INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
+        # The connectors file's sink tables, for this variant's folder.
+        sink_file = flink_sql.resolve([sqlscript.load(connectors, dialect="flink")], variables)
+        sink_statements = [item for item in sink_file.statements
+                           if sqlscript.created_names(item[2]) & sinks]
+        statements = sink_statements + part.statements
+        names = set().union(*(sqlscript.created_names(sql) for _, _, sql in statements))
+        job.statements += [(s, st, rename(sql, names, suffix)) for s, st, sql in statements]
+        job.inserts += [(s, st, rename(sql, names, suffix)) for s, st, sql in part.inserts]
+
+
+def build(job_file: Path, profile: Profile, variables: Mapping[str, str],
+          variants: Sequence[Mapping[Path, str]], alerts_of: Callable[[int], Path],
+          settings: Mapping[str, str]) -> FlinkJob:
+    """The variants of the job of `job_file`, beside the original's views (not its outputs)."""
+    connectors = flink_sql.CONNECTOR_DIR / f"{profile.vars['flink_connectors']}.sql"
+    job = flink_sql.build([job_file], profile, variables, settings=settings)
+    job.inserts = []  # the original's views are read by the variants; its outputs are not needed
+    scripts = flink_sql.collect_scripts([job_file.resolve()], connectors)
+    add_variants(job, scripts, connectors, variants, {**profile.vars, **variables}, alerts_of)
+    return job
