@@ -27,6 +27,20 @@ LANGUAGE PYTHON;
 
 -- The pairs where the rule can still fire (also read by the benchmark's SQL-formula variant).
 CREATE TEMPORARY VIEW travel_candidates AS
+WITH timed_pairs AS (
+    SELECT
+        transaction_id,
+        user_id,
+        latitude,
+        longitude,
+        previous_latitude,
+        previous_longitude,
+        epoch_millis,
+        event_time,
+        (epoch_millis - previous_millis) / 3600000.0E0 AS hours_between
+    FROM transactions_with_history
+)
+
 SELECT
     transaction_id,
     user_id,
@@ -36,18 +50,18 @@ SELECT
     previous_longitude,
     epoch_millis,
     event_time,
-    (epoch_millis - previous_millis) / 3600000.0E0 AS hours_between
-FROM transactions_with_history
+    hours_between
+FROM timed_pairs
 -- A user's first transaction has no previous one: its NULLs fail every test below.
 WHERE
-    (epoch_millis - previous_millis) / 3600000.0E0 < ${max_hours}
+    hours_between < ${max_hours}
     AND 6371.0E0 * radians(
         abs(latitude - previous_latitude)
         + least(
             abs(longitude - previous_longitude),
             360 - abs(longitude - previous_longitude)
         )
-    ) > ${max_speed_kmh} * (epoch_millis - previous_millis) / 3600000.0E0;
+    ) > ${max_speed_kmh} * hours_between;
 
 CREATE TEMPORARY VIEW impossible_travel_alerts AS
 WITH measured_candidates AS (
