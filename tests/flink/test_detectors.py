@@ -30,6 +30,8 @@ from udfs import haversine
 
 NYC = (40.7128, -74.006)
 LONDON = (51.5074, -0.1278)
+# (0, 0) to (x, x) is 1001.6666666666667 km by the haversine, 1000.0 km/h in 3,606 s.
+DIAGONAL_1000 = 6.376357940098086
 SEQUENCE = "Multiple small test transactions followed by large amount"
 
 
@@ -121,10 +123,12 @@ def _cases() -> list[str | dict]:
                      ("tsp1001", 1001)]:
         add(txn(f"{user}-a", user, 340, lat=0.0, lon=0.0),
             txn(f"{user}-b", user, 340 + 3600, lat=0.0, lon=equator_longitude(km)))
-    # Exactly 1000 km/h: 1001.6666666666667 km (the haversine of this longitude, as the UDF
+    # Exactly 1000 km/h: 1001.6666666666667 km (the haversine of this diagonal, as the UDF
     # and the reference compute it) in 3,606 s; distance / hours is 1000.0 to the last bit.
+    # Diagonal, not along the equator: there the pre-filter's bound equals the distance and
+    # would drop the pair itself, so the final test's `>` would go untested.
     add(txn("tsp1000-a", "tsp1000", 340, lat=0.0, lon=0.0),
-        txn("tsp1000-b", "tsp1000", 340 + 3606, lat=0.0, lon=9.008204752619285))
+        txn("tsp1000-b", "tsp1000", 340 + 3606, lat=DIAGONAL_1000, lon=DIAGONAL_1000))
     # 1000.00001 km/h: over the limit by less than a 3,600,000.1 ms hour would take away.
     add(txn("tsp1000b-a", "tsp1000b", 340, lat=0.0, lon=0.0),
         txn("tsp1000b-b", "tsp1000b", 340 + 3606, lat=0.0, lon=9.008204842701))
@@ -138,7 +142,8 @@ def _cases() -> list[str | dict]:
         txn("tfmth-b", "tfmth", 345 + 3769.2, lat=0.0, lon=equator_longitude(1100)))
     # The same distance 1 ms sooner: 1000.0003 km/h, over the limit.
     add(txn("tsp1000fast-a", "tsp1000fast", 340, lat=0.0, lon=0.0),
-        txn("tsp1000fast-b", "tsp1000fast", 340 + 3605.999, lat=0.0, lon=9.008204752619285))
+        txn("tsp1000fast-b", "tsp1000fast", 340 + 3605.999, lat=DIAGONAL_1000,
+            lon=DIAGONAL_1000))
     # Ties: the same millisecond in the other arrival order, and three in one millisecond.
     add(txn("t0rev-b", "t0rev", 350, lat=LONDON[0], lon=LONDON[1]),
         txn("t0rev-a", "t0rev", 350, lat=NYC[0], lon=NYC[1]), at=350)
@@ -327,7 +332,7 @@ def test_exactly_1000_km_per_hour_is_not_impossible_and_1_ms_sooner_is(output):
     """The case is at the limit by the reference's own formula, not the job's: 1001.67 km in
     3,606 s is 1000.0 km/h to the last bit. The job leaves it alone and alerts the same
     distance 1 ms sooner."""
-    distance = seed_rules.distance_km(0.0, 0.0, 0.0, 9.008204752619285)
+    distance = seed_rules.distance_km(0.0, 0.0, DIAGONAL_1000, DIAGONAL_1000)
     assert (distance, distance / (3_606_000 / 3_600_000.0)) == (1001.6666666666667, 1000.0)
     assert of_users(alerts_of(output, "IMPOSSIBLE_TRAVEL"), "tsp1000", "tsp1000fast",
                     "tsp1000b") == {
