@@ -40,7 +40,7 @@ def txn(transaction_id: str, user: str, seconds: float, amount: float = 20.0, *,
 # variants of the job's files, and the one whose rows run_job returns.
 SCHEMATA = "SQLPLATFORM_MUTANT_SCHEMATA"
 VARIANT = "SQLPLATFORM_MUTANT_VARIANT"
-CHUNK = 12  # variants per Flink job
+CHUNK = 24  # variants per Flink job (the planning of one job grows slower than its variants)
 _variant_outputs: dict[tuple, list[JobOutput]] = {}
 
 
@@ -80,15 +80,19 @@ def variant_output(tmp: Path, lines: list[str | dict], parallelism: int) -> JobO
     key = (tuple(json.dumps(x) if isinstance(x, dict) else x for x in lines), parallelism)
     if key not in _variant_outputs:
         variants = json.loads(Path(os.environ[SCHEMATA]).read_text())
-        chunks: list[list[dict]] = []
-        for variant in variants:
-            if variant["alone"] or not chunks or len(chunks[-1]) >= CHUNK \
-                    or chunks[-1][-1]["alone"]:
-                chunks.append([])
-            chunks[-1].append(variant)
-        outputs: list = []
+        together = [n for n, v in enumerate(variants) if not v["alone"]]
+        # As few jobs as CHUNK allows, of even sizes; neighbours together (a file's variants,
+        # and so the Python workers of impossible_travel's, share their jobs).
+        jobs = -(-len(together) // CHUNK)
+        chunks = [together[len(together) * i // jobs:len(together) * (i + 1) // jobs]
+                  for i in range(jobs)]
+        chunks += [[n] for n, v in enumerate(variants) if v["alone"]]
+        outputs: list = [None] * len(variants)
         for number, chunk in enumerate(chunks):
-            outputs += run_or_split(tmp / f"variants-{number}", key[0], chunk, parallelism)
+            ran = run_or_split(tmp / f"variants-{number}", key[0],
+                               [variants[n] for n in chunk], parallelism)
+            for n, output in zip(chunk, ran, strict=True):
+                outputs[n] = output
         _variant_outputs[key] = outputs
     found = _variant_outputs[key][int(os.environ[VARIANT])]
     if isinstance(found, Exception):
@@ -106,6 +110,9 @@ def run_or_split(folder: Path, lines: tuple[str, ...], chunk: list[dict],
             return [error]
         # The error usually names a renamed view of the variant that failed (name__v<n>).
         named = {int(n) for n in re.findall(r"__v(\d+)\b", str(error))}
+        with Path(os.environ[SCHEMATA]).with_suffix(".log").open("a") as log:
+            log.write(f"{folder}: a job of {len(chunk)} variants failed, naming {sorted(named)}:"
+                      f" {str(error).splitlines()[0][:300]}\n")
         if len(named) == 1 and 1 <= min(named) <= len(chunk):
             bad = min(named) - 1
             rest = chunk[:bad] + chunk[bad + 1:]
@@ -131,7 +138,9 @@ def run_variants(folder: Path, lines: tuple[str, ...], variants: list[dict[Path,
         lambda number: alerts / f"v{number}",
         {"parallelism.default": str(parallelism),
          # Every variant's windows share the slot's managed memory.
-         "taskmanager.memory.managed.size": "1024m"})
+         "taskmanager.memory.managed.size": "1024m",
+         # Each variant has its own exchanges; the default 64 MB of buffers is too few for 24.
+         "taskmanager.memory.network.min": "256m", "taskmanager.memory.network.max": "256m"})
     flink_sql.run(job)
     return [JobOutput({sink: read_sink(alerts / f"v{n}" / sink) for sink in SINKS})
             for n in range(1, len(variants) + 1)]

@@ -16,6 +16,7 @@ text is unchanged, and the tests must pass on its rows.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -75,7 +76,10 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
                            if sqlscript.created_names(item[2]) & sinks]
         statements = sink_statements + part.statements
         names = set().union(*(sqlscript.created_names(sql) for _, _, sql in statements))
-        job.statements += [(s, st, rename(sql, names, suffix)) for s, st, sql in statements]
+        # The variant's own file names (x.sql__v<n>), so that a statement it breaks is blamed
+        # on it (tests/flink/harness.py runs that variant alone).
+        job.statements += [(replace(s, path=s.path.with_name(s.path.name + suffix)), st,
+                            rename(sql, names, suffix)) for s, st, sql in statements]
         job.inserts += [(s, st, rename(sql, names, suffix)) for s, st, sql in part.inserts]
 
 
