@@ -525,7 +525,8 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(key for key in {**HARMLESS, **dict.fromkeys(FAILS_THE_JOB)}
                    if key not in {(m.path, m.key) for m in found})
     if stale:
-        print(f"HARMLESS or FAILS_THE_JOB names mutants that no longer exist: {stale}", file=sys.stderr)
+        print(f"HARMLESS or FAILS_THE_JOB names mutants that no longer exist: {stale}",
+              file=sys.stderr)
         return 2
     mutants = [m for m in found if not args.only or m.path.startswith(tuple(args.only))]
     untested = sorted({m.path for m in mutants if not fast_tests(m.path)})

@@ -16,8 +16,8 @@ text is unchanged, and the tests must pass on its rows.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from runners.engines import flink_sql, sqlscript
