@@ -9,12 +9,14 @@ EVENTS ?= 200000
 # would otherwise compile what it imports again, 2 s for a Spark Connect client.
 COMPILE := -m compileall -q -j 2
 
-.PHONY: demo test mutants setup jars lint lock bench bench-fraud bench-burst clean
+.PHONY: demo check test mutants setup postgres jars lint lock bench bench-fraud bench-burst clean
 
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
 
-test: setup  ## lint and run the test suite (tests/flink in the Flink environment)
+check: test mutants  ## what CI runs: the test suite, then the mutation check
+
+test: setup postgres  ## lint and run the test suite (tests/flink in the Flink environment)
 	$(PY) -m pytest
 	$(FLINK_PY) -m pytest tests/flink
 
@@ -22,6 +24,13 @@ FLINK_LIB = .venv-flink/lib/python3.11/site-packages/pyflink/lib
 
 mutants: setup  ## change each rule's thresholds and comparisons; list what no fast test catches
 	$(PY) -m tests.mutants
+
+# The warehouse tests start a PostgreSQL cluster of their own from Debian's server binaries.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	    echo "installing Debian's postgresql (the warehouse tests' server binaries)"; \
+	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
+	        sh -c 'apt-get update -qq && apt-get install -y -qq postgresql >/dev/null'; }
 
 setup: .venv/.installed .venv-flink/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway build/.spark-classes
 

@@ -40,7 +40,7 @@ def _bin(name: str) -> str:
     if not found:
         raise PostgresUnavailable(
             f"PostgreSQL's {name} is not installed: install Debian's package with "
-            "`apt-get install -y postgresql` (.ci/run does)")
+            "`apt-get install -y postgresql` (`make test` does)")
     return found
 
 
