@@ -1,4 +1,4 @@
-"""Where PyFlink lives: its own virtual environment, `.venv-flink` (README "Two environments").
+"""Where PyFlink lives: its own virtual environment, `.venv-flink` (docs/environments.md).
 
 PyFlink 2.2 pins grpcio<1.66 and pyarrow<17 through apache-beam; the Spark Connect client needs
 grpcio>=1.76 and pyarrow>=18. So `make setup` builds two environments from two locks, and code

@@ -315,7 +315,7 @@ def run(job: FlinkJob, *, dry_run: bool = False, detach: bool = False,
     """Execute the job; return the Flink job id of the INSERTs, if any."""
     # Importing the loopback workers' runtime in a thread while the JVM starts saved 1 to 2 s;
     # taken out after a fresh-clone run saw ClassNotFoundException for sqlplatform.udfs
-    # (README, Performance). PyFlink puts pipeline.jars on one Java thread's class loader.
+    # (docs/performance.md). PyFlink puts pipeline.jars on one Java thread's class loader.
     from pyflink.table import EnvironmentSettings, TableEnvironment
 
     settings = EnvironmentSettings.new_instance().in_streaming_mode().build()

@@ -44,7 +44,8 @@ def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Pa
 @pytest.fixture(scope="module")
 def replayed(broker, warehouse, tmp_path_factory):
     # No two transactions of a user in one millisecond: behind a one-reader source the job's
-    # parallel parsing can swap them (README, "Kafka and ties"); the file tests cover ties.
+    # parallel parsing can swap them (docs/fraud-detection.md, "Kafka and ties"); the file
+    # tests cover ties.
     stream = [line for _, line, _ in events(5_000, users=100, seed=5,
                                             rates=Rates(same_millisecond=False))]
     topic = f"transactions-{uuid.uuid4().hex[:8]}"

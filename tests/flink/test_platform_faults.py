@@ -248,7 +248,7 @@ def test_the_udf_had_rows_to_compute_after_the_kill(workers_killed):
     """The precondition of the test above: transactions sent after the kill (margin: twice the
     lines sent before it) raised IMPOSSIBLE_TRAVEL alerts, which need the Python UDF. How the
     work came back varies: most runs restart the job from its checkpoint, some go on without a
-    logged restart (README, Failure behaviour); every alert came out once in all of them."""
+    logged restart (docs/operations.md); every alert came out once in all of them."""
     run, _ = workers_killed
     after_the_kill = {record["transactionId"] for record, _, _ in
                       map(seed_rules.check, run.stream[2 * RATE * FAULT_AFTER:]) if record}

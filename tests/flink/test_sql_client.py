@@ -1,6 +1,6 @@
 """The Flink SQL client runs the rendered job on a standalone cluster started from the wheel.
 
-As the README shows: start-cluster.sh, `flink_sql.py --render`, `sql-client.sh -f`. The
+As docs/fraud-detection.md shows: start-cluster.sh, `flink_sql.py --render`, `sql-client.sh -f`. The
 hand-written detector cases go in; the detector alerts must equal the seed rules'.
 """
 

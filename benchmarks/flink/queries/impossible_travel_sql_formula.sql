@@ -1,6 +1,6 @@
 -- impossible_travel_sql_formula: the IMPOSSIBLE_TRAVEL rule of sql/flink/impossible_travel.sql
 -- with the haversine distance written in SQL instead of the Python UDF, to measure what the UDF
--- costs. Not used by the job (see README, Performance).
+-- costs. Not used by the job (see docs/performance.md).
 --
 -- Computes: impossible_travel_sql_formula_alerts.
 -- Inputs: travel_candidates (sql/flink/impossible_travel.sql).
