@@ -9,7 +9,7 @@ EVENTS ?= 200000
 # would otherwise compile what it imports again, 2 s for a Spark Connect client.
 COMPILE := -m compileall -q -j 2
 
-.PHONY: demo check test mutants setup postgres jars lint lock bench bench-fraud bench-burst clean
+.PHONY: demo check test mutants setup postgres jars lint lock docs docs-serve bench bench-fraud bench-burst clean
 
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
@@ -19,6 +19,13 @@ check: test mutants  ## what CI runs: the test suite, then the mutation check
 test: setup postgres  ## lint and run the test suite (tests/flink in the Flink environment)
 	$(PY) -m pytest
 	$(FLINK_PY) -m pytest tests/flink
+
+# The documentation site (mkdocs.yml); the model catalog and the CLI page are generated.
+docs: .venv/.installed  ## build the documentation site into build/site
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict
+
+docs-serve: .venv/.installed  ## serve the documentation on http://127.0.0.1:8000, rebuilt on edits
+	NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs serve --dev-addr 127.0.0.1:8000
 
 FLINK_LIB = .venv-flink/lib/python3.11/site-packages/pyflink/lib
 

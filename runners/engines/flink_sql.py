@@ -411,7 +411,8 @@ def swap_in(final: Path, staging: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def argument_parser() -> argparse.ArgumentParser:
+    """The command's flags; docs/reference/cli.md is generated from it."""
     parser = argparse.ArgumentParser(
         prog="flink_sql.py", description="Run Flink SQL files as one job, with ${variables}.")
     parser.add_argument("paths", nargs="+", type=Path,
@@ -429,7 +430,11 @@ def main(argv: list[str] | None = None) -> int:
                              "under execution.checkpointing.dir")
     parser.add_argument("--render", action="store_true",
                         help="print the job as one script for the Flink SQL client")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argument_parser().parse_args(argv)
     # A parent that ran Python UDFs on a local MiniCluster (loopback mode: the workers run in
     # the client process) has this set; inherited, it stops this process starting its gateway.
     os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)

@@ -407,7 +407,8 @@ def _spark_message(error: BaseException) -> str:
     return "\n  ".join(kept[:6]) or type(error).__name__
 
 
-def main(argv: list[str] | None = None) -> int:
+def argument_parser() -> argparse.ArgumentParser:
+    """The command's flags; docs/reference/cli.md is generated from it."""
     parser = argparse.ArgumentParser(
         prog="spark_sql.py", description="Run Spark SQL files in order, with ${variables}.")
     parser.add_argument("paths", nargs="+", type=Path, help=".sql files or folders of them")
@@ -438,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true",
                         help="print the files in run order with what each reads and writes; "
                              "run nothing")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argument_parser().parse_args(argv)
 
     try:
         profile = load_profile(args.profile)

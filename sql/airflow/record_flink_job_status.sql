@@ -1,10 +1,15 @@
 -- record_flink_job_status: record one health check of the fraud job in flink_job_status (upsert).
 --
--- An Airflow SQL task (record_job_status) runs it after flink_job_status.sql. The values are the
--- check's and the restart's XComs, quoted by the DAG's sql_string macro; the restart's are NULL
--- when the job was healthy and nothing was restarted. It runs whatever the two did (a teardown):
--- a failed restart is recorded as 'restart_failed' with its error, an unreachable cluster as
--- 'UNREACHABLE'.
+-- Computes: one row per check, keyed by (checked_at, job_name): what the cluster reported and
+--   what the check did. It runs whatever the check and the restart did (a teardown): a failed
+--   restart is recorded as 'restart_failed' with its error, an unreachable cluster as
+--   'UNREACHABLE'.
+-- Inputs: the XComs of check_fraud_job and restart_fraud_job, quoted by the DAG's sql_string
+--   macro; the restart's are NULL when the job was healthy and nothing was restarted.
+-- Output: flink_job_status (sql/warehouse/flink_job_status.sql), in the warehouse connection's
+--   database.
+-- Parameters: none; the values are the run's. An Airflow SQL task (record_job_status) of
+--   fraud_detection_ops runs it after flink_job_status.sql.
 
 INSERT INTO flink_job_status (
     checked_at, job_name, job_id, job_state, action_taken, new_job_id, restored_from,

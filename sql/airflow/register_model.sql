@@ -1,12 +1,16 @@
 -- register_model: record a trained churn model and its outcome in model_registry (upsert).
 --
--- An Airflow SQL task (update_model_registry) runs it after model_registry.sql, in the warehouse
--- connection's database. Its values come from the run's XComs, rendered by Jinja through
--- sql_string, the DAG's macro that quotes a value (a dict as JSON) as an SQL string literal, so
--- no value can change the statement. status is what the branch that ran returned: 'deployed'
--- from approve_model, 'rejected' from alert_poor_performance. It commits before deploy_model
--- publishes the file, so no model is deployed that the registry does not hold.
--- Runs in PostgreSQL or DuckDB: both accept ON CONFLICT.
+-- Computes: one row per model version: its holdout metrics, file, checksum and status, what the
+--   branch that ran returned ('deployed' from approve_model, 'rejected' from
+--   alert_poor_performance).
+-- Inputs: the run's XComs, rendered by Jinja through sql_string, the DAG's macro that quotes a
+--   value (a dict as JSON) as an SQL string literal, so no value can change the statement.
+-- Output: model_registry (sql/warehouse/model_registry.sql), in the warehouse connection's
+--   database. It commits before deploy_model publishes the file, so no model is deployed that
+--   the registry does not hold.
+-- Parameters: none; the values are the run's. An Airflow SQL task (update_model_registry) of
+--   ml_pipeline_customer_churn runs it after model_registry.sql.
+-- Runs in: PostgreSQL or DuckDB: both accept ON CONFLICT.
 
 INSERT INTO model_registry (
     model_name, version, metrics, model_path, model_sha256, created_at, status

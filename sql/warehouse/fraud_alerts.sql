@@ -1,8 +1,13 @@
 -- fraud_alerts: the warehouse table the fraud job upserts every combined alert into.
 --
--- Columns are lower-case: the Flink JDBC connector's PostgreSQL dialect does not quote them.
--- (transaction_id, window_start) is the key: a replay overwrites the same rows.
--- Runs in PostgreSQL (the platform) or DuckDB.
+-- Computes: nothing; it creates the table if it is missing.
+-- Input: none.
+-- Output: the table fraud_alerts, the fraud job's alert_history sink (sql/flink/connectors/
+--   kafka.sql) writes it over JDBC.
+-- Parameters: none.
+-- Columns: lower-case, since the Flink JDBC connector's PostgreSQL dialect does not quote them.
+--   (transaction_id, window_start) is the key: a replay overwrites the same rows.
+-- Runs in: PostgreSQL (the platform) or DuckDB.
 
 CREATE TABLE IF NOT EXISTS fraud_alerts (
     transaction_id VARCHAR NOT NULL,

@@ -5,7 +5,7 @@
 --   starting with _ or . are skipped), as text, so a
 --   malformed line reaches the dead-letter table instead of failing the job. Bounded: the job
 --   ends at the end of the files.
--- Outputs, each a folder of JSON-lines files under ${alerts_path}:
+-- Outputs: each a folder of JSON-lines files under ${alerts_path}:
 --   fraud_alerts/     the combined alerts with riskScore > 0.7, the seed's FraudAlert JSON (what
 --                     the platform sends to Kafka);
 --   alert_history/    every combined alert, keyed by (transaction_id, window_start) (what the
