@@ -190,3 +190,13 @@ def test_the_default_cuts_keep_5_ranks_and_10_rules(tmp_path):
         ["P1", "P2", "P3", "P4", "P5"]
     assert [row[0] for row in rows_of("strongest_rules", variables)] == \
         [f"P{i:02d}" for i in range(10)]
+
+
+def test_the_longest_value_text_fits_inside_its_chart():
+    """'2,073 users' after the longest bar was cut at the chart's edge (the demo's report)."""
+    from runners.report import charts
+
+    svg = charts.bar_chart([("casual", 2073), ("premium", 343)], width=380, label_width=110,
+                           value_text=lambda users: f"{users:,.0f} users")
+    x = float(re.search(r'<text x="([\d.]+)"[^>]*>2,073 users</text>', svg).group(1))
+    assert x + 7 * len("2,073 users") <= 380

@@ -31,6 +31,7 @@ FRAUD_CONNECTORS = Path("flink") / "connectors" / "files.sql"
 TABLE_COLUMNS = re.compile(
     r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMPORARY\s+)?(?:TABLE|VIEW)\s+(?:IF\s+NOT\s+EXISTS\s+)?"
     r"`?\w+`?\s*\(", re.IGNORECASE)
+LIKE = re.compile(r"\)?\s*LIKE\s+`?(\w+)`?", re.IGNORECASE)
 INSERT_INTO = re.compile(r"\bINSERT\s+INTO\s+`?(\w+)`?", re.IGNORECASE)
 
 
@@ -197,14 +198,15 @@ def declared_columns(statement: Statement) -> list[tuple[str, str]]:
     return columns
 
 
-def selected_columns(statement: Statement) -> list[str]:
-    """The names a Spark view's SELECT gives, when it names them all (no *)."""
+def selected_columns(statement: Statement, dialect: str = "spark") -> list[str]:
+    """The names a view's SELECT gives, when it names them all (no *) and the parser reads it
+    (for Flink, a generic dialect: it does not read a window table function or a pattern)."""
     import sqlglot
     from sqlglot import exp
 
     try:
-        tree = sqlglot.parse_one(sqlscript.VARIABLE.sub("0", statement.text), read="spark")
-    except sqlglot.errors.ParseError:
+        tree = sqlglot.parse_one(sqlscript.VARIABLE.sub("0", statement.text), read=dialect)
+    except sqlglot.errors.SqlglotError:
         return []
     query = tree.expression if isinstance(tree, exp.Create) else None
     if not isinstance(query, exp.Query) or any(
@@ -284,6 +286,8 @@ def file_page(path: Path, upstream: list[Path], downstream: list[Path],
         out += [f"- downstream: {', '.join(link(page, page_of(p), p.stem) for p in downstream)}"
                 if downstream else "- downstream: none"]
         out.append("")
+    out += ["## Source", "", f"```{'jinja' if 'airflow' in rel else 'sql'}",
+            path.read_text().rstrip(), "```", ""]
     return "\n".join(out)
 
 
@@ -295,9 +299,16 @@ def object_page(obj: FlinkObject) -> str:
            f"{link(page, page_of(obj.script.path), obj.script.path.name)} "
            f"(line {obj.statement.line}).", ""]
     columns = declared_columns(obj.statement)
+    like = LIKE.search(sqlscript.strip_comments(obj.statement.text))
     if columns:
         out += ["## Columns", "", "| column | type or expression |", "| --- | --- |"]
         out += [f"| `{n}` | {text(t)} |" for n, t in columns] + [""]
+    elif selected := selected_columns(obj.statement, dialect="postgres"):
+        out += ["## Columns", "", "From its SELECT:", "", *[f"- `{n}`" for n in selected], ""]
+    if like and kind == "table" and like.group(1).lower() != obj.name:
+        schema = like.group(1).lower()
+        out += [f"Its columns are those of {link(page, f'flink/views/{schema}.md', schema)}"
+                " (`LIKE`).", ""]
     out += ["## Lineage", ""]
     for label, names in (("reads", obj.reads), ("read by", obj.read_by)):
         shown = ", ".join(link(page, f"flink/views/{n}.md", n) for n in sorted(names))

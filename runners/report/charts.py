@@ -27,7 +27,9 @@ def bar_chart(bars: Sequence[tuple[str, float]], *, width: int = 560, label_widt
     bar_height, gap, top = 20, 6, 18 if marker else 4
     height = top + len(bars) * (bar_height + gap) + 4
     scale_max = max_value or max((value for _, value in bars), default=0) or 1
-    room = width - label_width - 70
+    # Room after the longest bar for its value's text (12 px font: about 7 px a character).
+    value_room = 8 + 7 * max((len(value_text(value)) for _, value in bars), default=0)
+    room = width - label_width - max(70, value_room)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
              f'role="img" {FONT}>']
     for i, (label, value) in enumerate(bars):
