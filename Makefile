@@ -39,7 +39,7 @@ postgres:
 	    $$( [ "$$(id -u)" = 0 ] || echo sudo ) env DEBIAN_FRONTEND=noninteractive \
 	        sh -c 'apt-get update -qq && apt-get install -y -qq postgresql >/dev/null'; }
 
-setup: .venv/.installed .venv-flink/.installed build/jars/.fetched $(FLINK_LIB)/.sql-gateway build/.spark-classes
+setup: .venv/.installed .venv-flink/.installed build/jars/.fetched $(FLINK_LIB)/.lib-jars build/.spark-classes
 
 # Spark starts about 5 s faster with its start-up classes archived (JDK AppCDS); optional.
 build/.spark-classes: .venv/.installed build/jars/.fetched
@@ -47,9 +47,10 @@ build/.spark-classes: .venv/.installed build/jars/.fetched
 	    || echo "no Spark class archive (see build/spark-classes.log): Spark starts without it"
 	touch $@
 
-# sql-client.sh needs the flink-sql-gateway jar, which the apache-flink wheel lacks.
-$(FLINK_LIB)/.sql-gateway: .venv-flink/.installed build/jars/.fetched
-	cp build/jars/flink/flink-sql-gateway-*.jar $(FLINK_LIB)/
+# sql-client.sh needs the flink-sql-gateway jar, which the apache-flink wheel lacks; ONNX Runtime
+# goes on Flink's own class path (runners/jars/pom.xml says why).
+$(FLINK_LIB)/.lib-jars: .venv-flink/.installed build/jars/.fetched
+	cp build/jars/flink/flink-sql-gateway-*.jar build/jars/flink-lib/*.jar $(FLINK_LIB)/
 	touch $@
 
 .venv/.installed: requirements.lock
@@ -74,7 +75,7 @@ $(FLINK_LIB)/.sql-gateway: .venv-flink/.installed build/jars/.fetched
 
 jars build/jars/.fetched: runners/jars/pom.xml  ## fetch the pinned JVM jars, one folder per classpath
 	rm -rf build/jars
-	for classpath in spark flink kafka; do \
+	for classpath in spark flink flink-lib kafka; do \
 	    mvn -q -B -f runners/jars/pom.xml -P $$classpath dependency:copy-dependencies \
 	        -DincludeScope=runtime -DoutputDirectory=$(CURDIR)/build/jars/$$classpath || exit 1; \
 	done

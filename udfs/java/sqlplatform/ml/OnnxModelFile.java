@@ -1,0 +1,103 @@
+package sqlplatform.ml;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+
+import org.apache.flink.table.api.ValidationException;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/** An ONNX classifier file, checked against its expected checksum and its feature columns. */
+final class OnnxModelFile implements Serializable {
+    private static final long serialVersionUID = 1L;
+    static final String PROBABILITIES = "probabilities";
+
+    final String path;
+    final String sha256;
+    final String input;
+    final int features;
+
+    private OnnxModelFile(String path, String sha256, String input, int features) {
+        this.path = path;
+        this.sha256 = sha256;
+        this.input = input;
+        this.features = features;
+    }
+
+    /** The file, or a ValidationException naming what is wrong with it. */
+    static OnnxModelFile check(String path, String expectedSha256, List<String> columns) {
+        Path file = Path.of(path);
+        if (!Files.isRegularFile(file)) {
+            throw new ValidationException("model file " + path + " does not exist");
+        }
+        String actual = sha256Of(file);
+        if (expectedSha256 != null && !expectedSha256.equalsIgnoreCase(actual)) {
+            throw new ValidationException("model file " + path + ": its sha256 is " + actual
+                    + ", not the registry's " + expectedSha256);
+        }
+        try (OrtSession session = open(path)) {
+            Map<String, NodeInfo> inputs = session.getInputInfo();
+            if (inputs.size() != 1) {
+                throw new ValidationException("model file " + path + " takes " + inputs.size()
+                        + " inputs; it must take one tensor of the " + columns.size()
+                        + " features " + columns);
+            }
+            Map.Entry<String, NodeInfo> only = inputs.entrySet().iterator().next();
+            if (!(only.getValue().getInfo() instanceof TensorInfo tensor)
+                    || tensor.type != OnnxJavaType.FLOAT || tensor.getShape().length != 2) {
+                throw new ValidationException("model file " + path + ": its input "
+                        + only.getKey() + " is " + only.getValue().getInfo()
+                        + ", not a float tensor [rows, features]");
+            }
+            long width = tensor.getShape()[1];
+            if (width != columns.size()) {
+                throw new ValidationException("model file " + path + " takes " + width
+                        + " features, and the model's INPUT has " + columns.size() + ": "
+                        + columns);
+            }
+            if (!session.getOutputNames().contains(PROBABILITIES)) {
+                throw new ValidationException("model file " + path + " has no '"
+                        + PROBABILITIES + "' output (outputs: " + session.getOutputNames()
+                        + "); export the classifier with skl2onnx's zipmap=False");
+            }
+            return new OnnxModelFile(path, actual, only.getKey(), columns.size());
+        } catch (OrtException error) {
+            throw new ValidationException("model file " + path + " is not a readable ONNX "
+                    + "model: " + error.getMessage());
+        }
+    }
+
+    /** A session on one thread: the job's parallelism is the scoring's. */
+    static OrtSession open(String path) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        options.setIntraOpNumThreads(1);
+        options.setInterOpNumThreads(1);
+        return OrtEnvironment.getEnvironment().createSession(path, options);
+    }
+
+    static String sha256Of(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int read; (read = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, read);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException | NoSuchAlgorithmException error) {
+            throw new ValidationException("model file " + file + " cannot be read: " + error);
+        }
+    }
+}
