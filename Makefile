@@ -16,9 +16,10 @@ demo: setup  ## generate sample data and run the whole batch analysis
 
 check: test mutants  ## what CI runs: the test suite, then the mutation check
 
+# --durations: the slowest tests in every run's log, where the 40-minute CI budget goes.
 test: setup postgres  ## lint and run the test suite (tests/flink in the Flink environment)
-	$(PY) -m pytest
-	$(FLINK_PY) -m pytest tests/flink
+	$(PY) -m pytest --durations=15
+	$(FLINK_PY) -m pytest tests/flink --durations=15
 
 # The documentation site (mkdocs.yml); the model catalog and the CLI page are generated.
 docs: .venv/.installed  ## build the documentation site into build/site
