@@ -165,10 +165,10 @@ def fraud_view_graph(scripts: list[Script]) -> Graph:
                  {name: obj.script.path.stem for name, obj in objects.items()})
 
 
-def graphs() -> list[Graph]:
-    return [file_graph("batch", "The batch (sql/spark)", batch_scripts()),
-            file_graph("churn", "The churn features (sql/spark/churn)", churn_scripts()),
-            fraud_view_graph(fraud_job_scripts())]
+def graphs(batch: list[Script], churn: list[Script], job: list[Script]) -> list[Graph]:
+    return [file_graph("batch", "The batch (sql/spark)", batch),
+            file_graph("churn", "The churn features (sql/spark/churn)", churn),
+            fraud_view_graph(job)]
 
 
 # --- declared columns ------------------------------------------------------------------------
@@ -320,11 +320,12 @@ def object_page(obj: FlinkObject) -> str:
 def build() -> Catalog:
     from runners.docs import graph_drawing
 
-    drawn = graphs()
-    job_scripts = fraud_job_scripts()
+    # Each folder parsed once: the graphs, the lineage and the views share these.
+    batch, churn, job_scripts = batch_scripts(), churn_scripts(), fraud_job_scripts()
+    drawn = graphs(batch, churn, job_scripts)
     objects = flink_objects(job_scripts)
     upstream: dict[Path, list[Path]] = {}
-    for scripts in (batch_scripts(), churn_scripts(), job_scripts):
+    for scripts in (batch, churn, job_scripts):
         for model in sqlscript.model_graph(scripts):
             upstream[model.script.path] = list(model.upstream)
     downstream: dict[Path, list[Path]] = {}

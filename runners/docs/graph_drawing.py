@@ -53,6 +53,14 @@ def svg(graph: Graph) -> bytes:
 
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
+
+    # Text stays text (searchable, and small); the same ids on every build.
+    with plt.rc_context({"svg.fonttype": "none", "svg.hashsalt": graph.name}):
+        return _draw(graph)
+
+
+def _draw(graph: Graph) -> bytes:
+    import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch
 
     positions = layered_positions(graph)
@@ -61,7 +69,6 @@ def svg(graph: Graph) -> bytes:
     layers = len(columns)
     # inches: the longest label at 8 pt (about 0.075 in a character) and room for an arrow
     column_width = 0.075 * max(len(node) for node in graph.nodes) + 1.0
-    plt.rcParams["svg.fonttype"] = "none"  # text stays text: searchable, and small
     size = (max(4.0, column_width * layers), max(1.5, 0.45 * per_layer + 0.6))
     figure, axes = plt.subplots(figsize=size)
     axes.set_axis_off()
@@ -98,7 +105,6 @@ def svg(graph: Graph) -> bytes:
         axes.legend(handles, [f"{f}.sql" for f in files], loc="upper center", fontsize=7,
                     ncol=min(6, len(files)), frameon=False, bbox_to_anchor=(0.5, 0.0))
     buffer = io.StringIO()
-    plt.rcParams["svg.hashsalt"] = graph.name  # the same ids on every build
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(figure)
     return buffer.getvalue().encode()

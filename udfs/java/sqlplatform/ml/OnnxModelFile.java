@@ -20,25 +20,30 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
-/** An ONNX classifier file, checked against its expected checksum and its feature columns. */
+/** An ONNX classifier file and its version, checked against its expected checksum and its
+ * feature columns: all that a task needs to score with it. */
 final class OnnxModelFile implements Serializable {
     private static final long serialVersionUID = 1L;
     static final String PROBABILITIES = "probabilities";
 
     final String path;
+    final String version;
     final String sha256;
     final String input;
     final int features;
 
-    private OnnxModelFile(String path, String sha256, String input, int features) {
+    private OnnxModelFile(String path, String version, String sha256, String input,
+                          int features) {
         this.path = path;
+        this.version = version;
         this.sha256 = sha256;
         this.input = input;
         this.features = features;
     }
 
     /** The file, or a ValidationException naming what is wrong with it. */
-    static OnnxModelFile check(String path, String expectedSha256, List<String> columns) {
+    static OnnxModelFile check(String path, String version, String expectedSha256,
+                               List<String> columns) {
         Path file = Path.of(path);
         if (!Files.isRegularFile(file)) {
             throw new ValidationException("model file " + path + " does not exist");
@@ -73,7 +78,7 @@ final class OnnxModelFile implements Serializable {
                         + PROBABILITIES + "' output (outputs: " + session.getOutputNames()
                         + "); export the classifier with skl2onnx's zipmap=False");
             }
-            return new OnnxModelFile(path, actual, only.getKey(), columns.size());
+            return new OnnxModelFile(path, version, actual, only.getKey(), columns.size());
         } catch (OrtException error) {
             throw new ValidationException("model file " + path + " is not a readable ONNX "
                     + "model: " + error.getMessage());

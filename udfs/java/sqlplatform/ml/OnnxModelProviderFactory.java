@@ -74,8 +74,8 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
         List<String> features = columnNames(model.getResolvedInputSchema());
         checkInput(name, model.getResolvedInputSchema());
         checkOutput(name, model.getResolvedOutputSchema());
-        OnnxModelFile file = OnnxModelFile.check(path, options.get(SHA256.key()), features);
-        return new Provider(file, version);
+        return new Provider(
+                OnnxModelFile.check(path, version, options.get(SHA256.key()), features));
     }
 
     private static List<String> columnNames(ResolvedSchema schema) {
@@ -107,23 +107,15 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
     }
 
     /** Scores with the checked file; each task opens its own session. */
-    private static final class Provider implements PredictRuntimeProvider {
-        private final OnnxModelFile file;
-        private final String version;
-
-        Provider(OnnxModelFile file, String version) {
-            this.file = file;
-            this.version = version;
-        }
-
+    private record Provider(OnnxModelFile model) implements PredictRuntimeProvider {
         @Override
         public PredictFunction createPredictFunction(ModelProvider.Context context) {
-            return new OnnxPredictFunction(file, version);
+            return new OnnxPredictFunction(model);
         }
 
         @Override
         public ModelProvider copy() {
-            return new Provider(file, version);
+            return new Provider(model);
         }
     }
 }

@@ -26,16 +26,14 @@ public class OnnxPredictFunction extends PredictFunction {
     private static final long serialVersionUID = 1L;
 
     private final OnnxModelFile file;
-    private final String version;
 
     private transient OrtSession session;
     private transient FloatBuffer features; // direct: the tensor reads it in place
     private transient OnnxTensor tensor;
     private transient StringData versionData;
 
-    OnnxPredictFunction(OnnxModelFile file, String version) {
+    OnnxPredictFunction(OnnxModelFile file) {
         this.file = file;
-        this.version = version;
     }
 
     @Override
@@ -50,7 +48,7 @@ public class OnnxPredictFunction extends PredictFunction {
                 .asFloatBuffer();
         tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(), features,
                 new long[] {1, file.features});
-        versionData = StringData.fromString(version);
+        versionData = StringData.fromString(file.version);
     }
 
     @Override
