@@ -5,7 +5,8 @@
 --   alerts_per_type       per transaction, 5-second event-time window and type, one row;
 --   combined_alerts       per transaction and 5-second event-time window, one alert:
 --     alertType  the contributing types, comma-separated, in detector_order: HIGH_VELOCITY,
---                UNUSUAL_AMOUNT, IMPOSSIBLE_TRAVEL, SUSPICIOUS_SEQUENCE, SUSPICIOUS_MERCHANT
+--                UNUSUAL_AMOUNT, IMPOSSIBLE_TRAVEL, SUSPICIOUS_SEQUENCE, SUSPICIOUS_MERCHANT,
+--                MODEL_SCORE (the fraud model, after the seed's five rules)
 --                (a single alert keeps its own type, as the seed's consumers expect);
 --     reason     their reasons, in the same order, joined by '; ';
 --     riskScore  1 - product(1 - risk), over the types: the chance that at least one
@@ -84,7 +85,18 @@ SELECT
     risk_score,
     alert_millis,
     alert_time
-FROM suspicious_merchant_alerts;
+FROM suspicious_merchant_alerts
+UNION ALL
+SELECT
+    6 AS detector_order,
+    transaction_id,
+    user_id,
+    alert_type,
+    reason,
+    risk_score,
+    alert_millis,
+    alert_time
+FROM model_score_alerts;
 
 -- One row per transaction, 5-second window and type: a type that alerted twice counts once,
 -- with its highest risk.

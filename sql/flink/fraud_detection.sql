@@ -10,7 +10,11 @@
 --   alert_history     every combined alert (the warehouse table fraud_alerts, upserted);
 --   detector_alerts   every detector's own alerts, before combining;
 --   dead_letters      invalid lines, with the error;
---   late_transactions valid lines that came behind the watermark.
+--   late_transactions valid lines that came behind the watermark;
+--   fraud_scores      every valid transaction's fraud model score and model version (the
+--                     warehouse table fraud_scores, upserted, on the platform);
+--   feature_log       the same transactions' features, score and version, by day: the lake's
+--                     feature log, what the fraud model is trained on.
 -- Parameters: min_published_risk, the seed's 0.7.
 -- @param min_published_risk = 0.7
 
@@ -73,5 +77,35 @@ BEGIN
         event_time,
         watermark_at_arrival
     FROM late_arrivals;
+
+    INSERT INTO fraud_scores
+    SELECT
+        transaction_id,
+        user_id,
+        fraud_score,
+        model_version,
+        epoch_millis AS transaction_time
+    FROM scored_transactions;
+
+    INSERT INTO feature_log
+    SELECT
+        transaction_id,
+        user_id,
+        epoch_millis AS transaction_time,
+        amount,
+        amount_to_mean,
+        amount_zscore,
+        previous_count,
+        seconds_since_previous,
+        km_from_previous,
+        speed_kmh,
+        recent_count,
+        previous_small,
+        high_risk_merchant,
+        hour_of_day,
+        fraud_score,
+        model_version,
+        date_format(event_time, 'yyyy-MM-dd') AS `day`
+    FROM scored_transactions;
 
 END;

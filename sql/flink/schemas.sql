@@ -13,7 +13,12 @@
 --                            warehouse table fraud_alerts of sql/warehouse/fraud_alerts.sql);
 --   dead_letter_schema       an invalid line and why it is invalid (dead_letters);
 --   late_transaction_schema  a valid line that came behind the watermark, with its event time
---                            and the watermark it missed (late_transactions).
+--                            and the watermark it missed (late_transactions);
+--   fraud_score_schema       a transaction's fraud score and the model version that gave it,
+--                            keyed by transaction_id so a replay overwrites (fraud_scores, the
+--                            warehouse table of sql/warehouse/fraud_scores.sql);
+--   feature_log_schema       a scored transaction's features, score and model version, by day
+--                            (UTC) of its time: what training reads (fraud_features).
 -- Parameters: none.
 
 CREATE TEMPORARY TABLE transaction_line_schema (
@@ -49,4 +54,33 @@ CREATE TEMPORARY TABLE late_transaction_schema (
     line STRING,
     event_time TIMESTAMP_LTZ(3),
     watermark_at_arrival TIMESTAMP_LTZ(3)
+);
+
+CREATE TEMPORARY TABLE fraud_score_schema (
+    transaction_id STRING,
+    user_id STRING,
+    fraud_score DOUBLE,
+    model_version STRING,
+    transaction_time BIGINT,
+    PRIMARY KEY (transaction_id) NOT ENFORCED
+);
+
+CREATE TEMPORARY TABLE feature_log_schema (
+    transaction_id STRING,
+    user_id STRING,
+    transaction_time BIGINT,
+    amount DOUBLE,
+    amount_to_mean DOUBLE,
+    amount_zscore DOUBLE,
+    previous_count DOUBLE,
+    seconds_since_previous DOUBLE,
+    km_from_previous DOUBLE,
+    speed_kmh DOUBLE,
+    recent_count DOUBLE,
+    previous_small DOUBLE,
+    high_risk_merchant DOUBLE,
+    hour_of_day DOUBLE,
+    fraud_score DOUBLE,
+    model_version STRING,
+    `day` STRING
 );

@@ -9,22 +9,39 @@
 --                       added in the same order as the seed's running totals (bit for bit);
 --     previous_latitude, previous_longitude, previous_millis
 --                       the previous transaction's place and time (NULL for the user's first
---                       transaction, whose previous_count is 0).
+--                       transaction, whose previous_count is 0);
+--     recent_count      the user's transactions in the ${recent_millis} ms up to and including
+--                       this one (epoch_millis > this one's - ${recent_millis});
+--     previous_small    how many of the ${recent_window} transactions before this one are
+--                       under ${small_amount} (the seed's card tests; fewer at the start).
 -- Input: transactions.
 -- Output: transactions_with_history (the columns of transactions and the ones above).
--- Parameters: none.
+-- Parameters: recent_millis (a minute), recent_window and small_amount (the seed's sequence
+--   detector's last five and $5), for the fraud model's features (fraud_features.sql).
+-- @param recent_millis = 60000
+-- @param recent_window = 5
+-- @param small_amount = 5
 -- How: one OVER aggregate keyed by user, shared by every detector that reads the user's
 --   history (unusual_amount, impossible_travel, high_velocity), so the transactions are sorted
 --   per user once. Flink rejects a frame that ends at 1 PRECEDING, LAG takes the RANGE frame
 --   (tied rows would share one value), and a second OVER over ROWS BETWEEN 1 PRECEDING AND
 --   CURRENT ROW keeps every row in state twice and took half the job's time; so two small
 --   aggregates of udfs/java do it over the running frame: sum_of_previous (the sum of the rows
---   before, not SUM(x) - x, which can differ in the last bit) and previous_value (LAG over ROWS).
+--   before, not SUM(x) - x, which can differ in the last bit) and previous_value (LAG over ROWS);
+--   two more count within the running frame what would otherwise take frames of their own
+--   (count_within, count_below_among_previous).
 
 CREATE TEMPORARY FUNCTION IF NOT EXISTS previous_value AS 'sqlplatform.udfs.PreviousValue'
 LANGUAGE JAVA;
 
 CREATE TEMPORARY FUNCTION IF NOT EXISTS sum_of_previous AS 'sqlplatform.udfs.SumOfPrevious'
+LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS count_within AS 'sqlplatform.udfs.CountWithin'
+LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS count_below_among_previous
+AS 'sqlplatform.udfs.CountBelowAmongPrevious'
 LANGUAGE JAVA;
 
 CREATE TEMPORARY VIEW transactions_with_history AS
@@ -43,7 +60,11 @@ SELECT
     sum_of_previous(amount * amount) OVER user_history AS previous_squares,
     previous_value(latitude) OVER user_history AS previous_latitude,
     previous_value(longitude) OVER user_history AS previous_longitude,
-    previous_value(epoch_millis) OVER user_history AS previous_millis
+    previous_value(epoch_millis) OVER user_history AS previous_millis,
+    count_within(epoch_millis, cast(${recent_millis} AS BIGINT)) OVER user_history AS recent_count,
+    count_below_among_previous(
+        amount, cast(${small_amount} AS DOUBLE), ${recent_window}
+    ) OVER user_history AS previous_small
 FROM transactions
 WINDOW user_history AS (
     PARTITION BY user_id

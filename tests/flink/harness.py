@@ -15,10 +15,12 @@ from pathlib import Path
 
 from runners.engines import flink_sql
 from runners.profiles import load_profile
+from tests.flink.model_reference import fraud_test_model
 
 REPO = Path(__file__).resolve().parents[2]
 JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
-SINKS = ("fraud_alerts", "alert_history", "detector_alerts", "dead_letters", "late_transactions")
+SINKS = ("fraud_alerts", "alert_history", "detector_alerts", "dead_letters", "late_transactions",
+         "fraud_scores", "feature_log")
 T0 = 1_767_225_600_000  # 2026-01-01T00:00:00Z, a minute boundary
 
 
@@ -44,10 +46,14 @@ CHUNK = 24  # variants per Flink job (the planning of one job grows slower than 
 _variant_outputs: dict[tuple, list[JobOutput]] = {}
 
 
-def run_job(tmp: Path, lines: list[str | dict], parallelism: int = 2) -> JobOutput:
-    """Replay the lines, in this order, through the whole job; return every sink's rows."""
+def run_job(tmp: Path, lines: list[str | dict], parallelism: int = 2,
+            variables: dict[str, str] | None = None) -> JobOutput:
+    """Replay the lines, in this order, through the whole job, with the tests' fraud model
+    (model_reference.fraud_test_model) and these variables; return every sink's rows (the
+    feature log's under feature_log)."""
+    variables = {**fraud_test_model().job_variables(), **(variables or {})}
     if os.environ.get(SCHEMATA):
-        return variant_output(tmp, lines, parallelism)
+        return variant_output(tmp, lines, parallelism, variables)
     source = tmp / "transactions"
     source.mkdir(parents=True)
     (source / "transactions.jsonl").write_text(
@@ -55,7 +61,8 @@ def run_job(tmp: Path, lines: list[str | dict], parallelism: int = 2) -> JobOutp
     alerts = tmp / "alerts"
     flink_sql.run(flink_sql.build(
         [JOB_FILE], load_profile("local"),
-        {"transactions_path": str(source), "alerts_path": str(alerts)},
+        {**variables, "transactions_path": str(source), "alerts_path": str(alerts),
+         "fraud_features_path": str(alerts / "feature_log")},
         settings={"parallelism.default": str(parallelism)}))
     return JobOutput({sink: read_sink(alerts / sink) for sink in SINKS})
 
@@ -72,12 +79,14 @@ def read_sink(folder: Path) -> list[dict]:
     return rows
 
 
-def variant_output(tmp: Path, lines: list[str | dict], parallelism: int) -> JobOutput:
+def variant_output(tmp: Path, lines: list[str | dict], parallelism: int,
+                   variables: dict[str, str]) -> JobOutput:
     """The rows of the variant named by VARIANT. Every variant runs at the first call, up to
     CHUNK to a Flink job, and one marked `alone` (a mutant expected to fail the job) by itself.
     A job that fails is split in halves until the variant that fails it is alone; its error is
     raised when its rows are asked for."""
-    key = (tuple(json.dumps(x) if isinstance(x, dict) else x for x in lines), parallelism)
+    key = (tuple(json.dumps(x) if isinstance(x, dict) else x for x in lines), parallelism,
+           tuple(sorted(variables.items())))
     if key not in _variant_outputs:
         variants = json.loads(Path(os.environ[SCHEMATA]).read_text())
         together = [n for n, v in enumerate(variants) if not v["alone"]]
@@ -90,7 +99,7 @@ def variant_output(tmp: Path, lines: list[str | dict], parallelism: int) -> JobO
         outputs: list = [None] * len(variants)
         for number, chunk in enumerate(chunks):
             ran = run_or_split(tmp / f"variants-{number}", key[0],
-                               [variants[n] for n in chunk], parallelism)
+                               [variants[n] for n in chunk], parallelism, variables)
             for n, output in zip(chunk, ran, strict=True):
                 outputs[n] = output
         _variant_outputs[key] = outputs
@@ -101,10 +110,10 @@ def variant_output(tmp: Path, lines: list[str | dict], parallelism: int) -> JobO
 
 
 def run_or_split(folder: Path, lines: tuple[str, ...], chunk: list[dict],
-                 parallelism: int) -> list:
+                 parallelism: int, variables: dict[str, str]) -> list:
     try:
         return run_variants(folder, lines, [{Path(p): t for p, t in v["files"].items()}
-                                            for v in chunk], parallelism)
+                                            for v in chunk], parallelism, variables)
     except Exception as error:
         if len(chunk) == 1:
             return [error]
@@ -116,16 +125,16 @@ def run_or_split(folder: Path, lines: tuple[str, ...], chunk: list[dict],
         if len(named) == 1 and 1 <= min(named) <= len(chunk):
             bad = min(named) - 1
             rest = chunk[:bad] + chunk[bad + 1:]
-            outputs = run_or_split(folder / "rest", lines, rest, parallelism)
-            failed = run_or_split(folder / "alone", lines, [chunk[bad]], parallelism)
+            outputs = run_or_split(folder / "rest", lines, rest, parallelism, variables)
+            failed = run_or_split(folder / "alone", lines, [chunk[bad]], parallelism, variables)
             return outputs[:bad] + failed + outputs[bad:]
         half = len(chunk) // 2
-        return (run_or_split(folder / "a", lines, chunk[:half], parallelism)
-                + run_or_split(folder / "b", lines, chunk[half:], parallelism))
+        return (run_or_split(folder / "a", lines, chunk[:half], parallelism, variables)
+                + run_or_split(folder / "b", lines, chunk[half:], parallelism, variables))
 
 
 def run_variants(folder: Path, lines: tuple[str, ...], variants: list[dict[Path, str]],
-                 parallelism: int) -> list[JobOutput]:
+                 parallelism: int, variables: dict[str, str]) -> list[JobOutput]:
     from tests.flink import schemata
 
     source = folder / "transactions"
@@ -134,7 +143,8 @@ def run_variants(folder: Path, lines: tuple[str, ...], variants: list[dict[Path,
     alerts = folder / "alerts"
     job = schemata.build(
         JOB_FILE, load_profile("local"),
-        {"transactions_path": str(source), "alerts_path": str(alerts / "v0")}, variants,
+        {**variables, "transactions_path": str(source), "alerts_path": str(alerts / "v0"),
+         "fraud_features_path": str(alerts / "v0" / "feature_log")}, variants,
         lambda number: alerts / f"v{number}",
         {"parallelism.default": str(parallelism),
          # Every variant's windows share the slot's managed memory.

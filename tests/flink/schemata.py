@@ -67,7 +67,8 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
         copied = downstream(scripts, set(changed_texts))
         texts = [sqlscript.parse(changed_texts.get(s.path, s.path.read_text()), s.path,
                                  dialect="flink") for s in copied]
-        variables = {**values, "alerts_path": str(alerts_of(number))}
+        variables = {**values, "alerts_path": str(alerts_of(number)),
+                     "fraud_features_path": str(alerts_of(number) / "feature_log")}
         part = flink_sql.resolve(texts, variables)
         sinks = {INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
         # The connectors file's sink tables, for this variant's folder.

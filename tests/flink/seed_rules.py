@@ -17,13 +17,17 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+
+# A user's history -> the model's alerts (tests/flink/model_reference.py).
+Model = Callable[[list[dict]], list[dict]]
 
 WATERMARK_DELAY_MS = 5000
 RISKY = {"WIRE_TRANSFER", "CRYPTO", "GIFT_CARDS"}
 SEQUENCE_REASON = "Multiple small test transactions followed by large amount"
 TYPE_ORDER = ["HIGH_VELOCITY", "UNUSUAL_AMOUNT", "IMPOSSIBLE_TRAVEL", "SUSPICIOUS_SEQUENCE",
-              "SUSPICIOUS_MERCHANT"]
+              "SUSPICIOUS_MERCHANT", "MODEL_SCORE"]
 
 
 def java_format(x: float, digits: int) -> str:
@@ -96,7 +100,7 @@ def check(line: str) -> tuple[dict | None, int | None, str | None]:
     return txn, ts, error
 
 
-def _alert(txn: dict, alert_type: str, reason: str, risk: float, alert_time: int,
+def alert(txn: dict, alert_type: str, reason: str, risk: float, alert_time: int,
            alert_millis: int | None = None) -> dict:
     return {"transactionId": txn["transactionId"], "userId": txn["userId"],
             "alertType": alert_type, "reason": reason, "riskScore": risk,
@@ -104,14 +108,41 @@ def _alert(txn: dict, alert_type: str, reason: str, risk: float, alert_time: int
             "_time": alert_time}
 
 
-def expected_of_job(lines: list[str]) -> dict[str, list[dict]]:
-    """What each sink of the Flink job holds: the seed's rules with the documented exception."""
-    return evaluate(lines, documented_exception=True)
+def expected_of_job(lines: list[str], model: Model | None = None) -> dict[str, list[dict]]:
+    """What each sink of the Flink job holds: the seed's rules with the documented exception,
+    and the fraud model's alerts (a user's history -> its MODEL_SCORE alerts), if any."""
+    return evaluate(lines, documented_exception=True, model=model)
 
 
-def evaluate(lines: list[str], *, documented_exception: bool = False) -> dict[str, list[dict]]:
+def evaluate(lines: list[str], *, documented_exception: bool = False,
+             model: Model | None = None) -> dict[str, list[dict]]:
     """What each sink holds under the seed's rules after replaying `lines` in order; with
-    documented_exception, without the sequence alerts MATCH_RECOGNIZE cannot raise."""
+    documented_exception, without the sequence alerts MATCH_RECOGNIZE cannot raise; with a
+    model, its alerts too (the sixth type)."""
+    by_user, dead, late = sort_lines(lines)
+    alerts: list[dict] = []
+    for history in by_user.values():
+        alerts += _velocity(history) + _amount(history) + _travel(history)
+        sequence = seed_sequence(history)
+        if documented_exception:
+            unmatched = {a["transactionId"] for a in sequence_not_matched(history)}
+            sequence = [a for a in sequence if a["transactionId"] not in unmatched]
+        alerts += sequence + _merchant(history)
+        if model:
+            alerts += model(history)
+    combined = _combine(alerts)
+    return {
+        "detector_alerts": [{k: v for k, v in a.items() if k != "_time"} for a in alerts],
+        "alert_history": combined,
+        "fraud_alerts": [a for a in combined if a["riskScore"] > 0.7],
+        "dead_letters": dead,
+        "late_transactions": late,
+    }
+
+
+def sort_lines(lines: list[str]) -> tuple[dict[str, list[dict]], list[dict], list[dict]]:
+    """(each user's valid on-time transactions in event-time order, ties in arrival order;
+    the dead letters; the late lines) of `lines` replayed in order."""
     watermark: int | None = None
     on_time: list[tuple[int, int, dict]] = []  # (timestamp, arrival, transaction)
     dead, late = [], []
@@ -128,22 +159,7 @@ def evaluate(lines: list[str], *, documented_exception: bool = False) -> dict[st
     by_user: dict[str, list[dict]] = defaultdict(list)
     for _, _, txn in sorted(on_time, key=lambda t: (t[0], t[1])):
         by_user[txn["userId"]].append(txn)
-    alerts: list[dict] = []
-    for history in by_user.values():
-        alerts += _velocity(history) + _amount(history) + _travel(history)
-        sequence = seed_sequence(history)
-        if documented_exception:
-            unmatched = {a["transactionId"] for a in sequence_not_matched(history)}
-            sequence = [a for a in sequence if a["transactionId"] not in unmatched]
-        alerts += sequence + _merchant(history)
-    combined = _combine(alerts)
-    return {
-        "detector_alerts": [{k: v for k, v in a.items() if k != "_time"} for a in alerts],
-        "alert_history": combined,
-        "fraud_alerts": [a for a in combined if a["riskScore"] > 0.7],
-        "dead_letters": dead,
-        "late_transactions": late,
-    }
+    return by_user, dead, late
 
 
 def _velocity(history: list[dict]) -> list[dict]:
@@ -157,7 +173,7 @@ def _velocity(history: list[dict]) -> list[dict]:
         count = len(txns)
         if count > 5:
             last = txns[-1]
-            out.append(_alert(last, "HIGH_VELOCITY", f"{count} transactions in 1 minute",
+            out.append(alert(last, "HIGH_VELOCITY", f"{count} transactions in 1 minute",
                               min(0.5 + (count - 5) * 0.1, 1.0), minute * 60000 + 59999))
     return out
 
@@ -174,7 +190,7 @@ def _amount(history: list[dict]) -> list[dict]:
                 ratio = amount / mean if mean else math.inf
                 reason = (f"Amount ${java_format(amount, 2)} is {java_format(ratio, 1)}x higher "
                           f"than average ${java_format(mean, 2)}")
-                out.append(_alert(txn, "UNUSUAL_AMOUNT", reason, min((ratio - 1) * 0.2, 0.9),
+                out.append(alert(txn, "UNUSUAL_AMOUNT", reason, min((ratio - 1) * 0.2, 0.9),
                                   txn["timestamp"]))
         count, total, squares = count + 1, total + amount, squares + amount * amount
     return out
@@ -190,7 +206,7 @@ def _travel(history: list[dict]) -> list[dict]:
         if hours < 2 and speed > 1000:
             reason = (f"{java_format(distance, 0)} km traveled in {java_format(hours, 1)} hours "
                       f"({java_format(speed, 0)} km/h)")
-            out.append(_alert(txn, "IMPOSSIBLE_TRAVEL", reason, 0.95, txn["timestamp"]))
+            out.append(alert(txn, "IMPOSSIBLE_TRAVEL", reason, 0.95, txn["timestamp"]))
     return out
 
 
@@ -206,7 +222,7 @@ def seed_sequence(history: list[dict]) -> list[dict]:
     for txn in history:
         if len(recent) >= 3 and sum(t["amount"] < 5.0 for t in recent) >= 3 \
                 and txn["amount"] > 500:
-            out.append(_alert(txn, "SUSPICIOUS_SEQUENCE", SEQUENCE_REASON, 0.85,
+            out.append(alert(txn, "SUSPICIOUS_SEQUENCE", SEQUENCE_REASON, 0.85,
                               txn["timestamp"]))
         recent = [*recent, txn][-5:]
     return out
@@ -236,7 +252,7 @@ def sequence_not_matched(history: list[dict]) -> list[dict]:
 
 
 def _merchant(history: list[dict]) -> list[dict]:
-    return [_alert(t, "SUSPICIOUS_MERCHANT",
+    return [alert(t, "SUSPICIOUS_MERCHANT",
                    f"Transaction at high-risk merchant category: {t['merchantCategory']}", 0.6,
                    t["timestamp"])
             for t in history if t["merchantCategory"] in RISKY]

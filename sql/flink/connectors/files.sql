@@ -12,10 +12,15 @@
 --                     platform upserts into the warehouse table fraud_alerts);
 --   detector_alerts/  every detector's own alerts, before combining, one folder per alertType;
 --   dead_letters/     lines that are not a valid transaction, with the reason;
---   late_transactions/ valid transactions that came after the watermark had passed them.
--- Parameters: transactions_path, alerts_path.
+--   late_transactions/ valid transactions that came after the watermark had passed them;
+--   fraud_scores/     every valid transaction's fraud score and model version (what the
+--                     platform upserts into the warehouse table fraud_scores).
+-- And under ${fraud_features_path}, the lake's feature log: one folder per day (day=YYYY-MM-DD)
+--   of the scored transactions' features, what training reads.
+-- Parameters: transactions_path, alerts_path, fraud_features_path.
 -- @param transactions_path = data/sample/transactions
 -- @param alerts_path = data/alerts
+-- @param fraud_features_path = data/lake/fraud_features
 
 -- Each table takes its columns from sql/flink/schemas.sql (LIKE). The flink dialect of
 -- the linter requires a column list before LIKE, which Flink does not: lint skips these.
@@ -68,4 +73,21 @@ WITH (
     'format' = 'json'
 )
 LIKE late_transaction_schema;
+
+CREATE TEMPORARY TABLE fraud_scores
+WITH (
+    'connector' = 'filesystem',
+    'path' = '${alerts_path}/fraud_scores',
+    'format' = 'json'
+)
+LIKE fraud_score_schema;
+
+CREATE TEMPORARY TABLE feature_log
+PARTITIONED BY (`day`)
+WITH (
+    'connector' = 'filesystem',
+    'path' = '${fraud_features_path}',
+    'format' = 'json'
+)
+LIKE feature_log_schema;
 -- noqa: enable=all

@@ -19,11 +19,15 @@
 --   detector_alerts, dead_letters, late_transactions
 --                      topics ${alerts_topic}-by-detector, ${transactions_topic}-dead-letters and
 --                      ${transactions_topic}-late, exactly-once as well.
+--   fraud_scores       the warehouse table fraud_scores (sql/warehouse/fraud_scores.sql), upserted
+--                      on transaction_id over restartable-jdbc, as alert_history;
+--   feature_log        the lake's feature log under ${fraud_features_path}, JSON files by day
+--                      (day=YYYY-MM-DD), published at checkpoints: what training reads.
 --   Each sink's Kafka transactional ids start with its topic's name: two jobs writing to
 --   different topics never fence each other, and a restarted job aborts what its killed
 --   predecessor left open on the same topic.
 -- Parameters: kafka_bootstrap, transactions_topic, alerts_topic, kafka_bounded_mode, consumer_group,
---   source_parallelism (how many subtasks read the topic: at most its partition count, or the
+--   fraud_features_path, source_parallelism (how many subtasks read the topic: at most its partition count, or the
 --   reader without a partition holds the watermark back and every window stalls),
 --   fraud_jdbc_url (jdbc:postgresql://host:port/db?user=...; a password, if any, comes in it
 --   from the environment, never from a file).
@@ -112,4 +116,21 @@ WITH (
     'format' = 'json'
 )
 LIKE late_transaction_schema;
+
+CREATE TEMPORARY TABLE fraud_scores
+WITH (
+    'connector' = 'restartable-jdbc',
+    'url' = '${fraud_jdbc_url}',
+    'table-name' = 'fraud_scores'
+)
+LIKE fraud_score_schema;
+
+CREATE TEMPORARY TABLE feature_log
+PARTITIONED BY (`day`)
+WITH (
+    'connector' = 'filesystem',
+    'path' = '${fraud_features_path}',
+    'format' = 'json'
+)
+LIKE feature_log_schema;
 -- noqa: enable=all

@@ -42,6 +42,9 @@ final class OnnxModelFile implements Serializable {
     }
 
     /** The file, or a ValidationException naming what is wrong with it. */
+    /** The model's metadata property that lists its features, comma-separated, in order. */
+    static final String FEATURE_NAMES = "features";
+
     static OnnxModelFile check(String path, String version, String expectedSha256,
                                List<String> columns) {
         Path file = Path.of(path);
@@ -72,6 +75,13 @@ final class OnnxModelFile implements Serializable {
                 throw new ValidationException("model file " + path + " takes " + width
                         + " features, and the model's INPUT has " + columns.size() + ": "
                         + columns);
+            }
+            // The training pipeline writes its feature names; they must be INPUT's, in order,
+            // or a model trained on other columns would score the wrong ones without a word.
+            String trained = session.getMetadata().getCustomMetadata().get(FEATURE_NAMES);
+            if (trained != null && !List.of(trained.split(",")).equals(columns)) {
+                throw new ValidationException("model file " + path + " was trained on features "
+                        + List.of(trained.split(",")) + ", and the model's INPUT is " + columns);
             }
             if (!session.getOutputNames().contains(PROBABILITIES)) {
                 throw new ValidationException("model file " + path + " has no '"
