@@ -401,6 +401,17 @@ def staged_outputs(variables: dict[str, str]) -> dict[str, tuple[Path, Path]]:
     return staged
 
 
+def written_outputs(job: FlinkJob, staged: dict[str, tuple[Path, Path]]
+                    ) -> dict[str, tuple[Path, Path]]:
+    """Of the staged outputs, those a table the job INSERTs into writes: a job that writes only
+    the feature log leaves the alerts folder as it was."""
+    targets = {m.group(1).lower() for _, _, sql in job.inserts
+               if (m := re.match(r"\s*INSERT\s+INTO\s+`?(\w+)", sql, re.IGNORECASE))}
+    written = " ".join(sql for _, _, sql in job.statements
+                       if sqlscript.created_names(sql) & targets)
+    return {name: paths for name, paths in staged.items() if str(paths[1]) in written}
+
+
 def swap_in(final: Path, staging: Path) -> None:
     """Replace `final` by `staging` with two renames; the old copy is removed last."""
     staging.mkdir(parents=True, exist_ok=True)
@@ -450,6 +461,7 @@ def main(argv: list[str] | None = None) -> int:
         check_variables(parse_assignments(args.var),
                         {script.path: script for script, _, _ in [*job.statements, *job.inserts]
                          }.values(), profile.vars)
+        staged = written_outputs(job, staged)
         if args.restore:
             job.settings.update(restore_config(args.restore, job.settings))
             print(f"restoring from {job.settings['execution.state-recovery.path']}",

@@ -34,7 +34,7 @@ VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 BARE_SAFE = re.compile(r"^(-?\d+(\.\d+)?([eE][-+]?\d+)?|[A-Za-z_][A-Za-z0-9_]*)$")
 CREATES = re.compile(
     r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:GLOBAL\s+)?(?:TEMPORARY\s+|TEMP\s+)?"
-    r"(?:VIEW|TABLE)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?",
+    r"(?:VIEW|TABLE|MODEL)\s+(?:IF\s+NOT\s+EXISTS\s+)?`?([A-Za-z_][A-Za-z0-9_]*)`?",
     re.IGNORECASE,
 )
 WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

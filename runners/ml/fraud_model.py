@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 # The columns of transaction_features the model reads, in the order of the INPUT of
 # sql/flink/scored_transactions.sql (the provider refuses a file whose names differ).
 FEATURES = ("amount", "amount_to_mean", "amount_zscore", "previous_count",
-            "seconds_since_previous", "km_from_previous", "speed_kmh", "recent_count",
+            "seconds_since_previous", "km_from_previous", "km_from_first", "speed_kmh", "recent_count",
             "previous_small", "high_risk_merchant", "hour_of_day")
 LABEL = "is_fraud"
 # Balanced: fraud is about 1% of transactions.

@@ -12,7 +12,11 @@ ordinary transactions it injects, for every detector, labelled scenarios:
   sequence     3 or 4 card tests under $5, then one over $500;
   merchant     a transaction at WIRE_TRANSFER, CRYPTO or GIFT_CARDS;
   tie          2 or 3 transactions of a user in one millisecond, at home or far away, some
-               of them card tests or large, so every detector meets ties in arrival order.
+               of them card tests or large, so every detector meets ties in arrival order;
+  takeover     a stolen card used in a far city: 2 to 4 purchases of 1.6 to 2 times the user's
+               habit, 10 to 40 minutes apart, the first 3 to 6 hours after the card was last
+               seen at home. No rule sees it (too slow to be impossible travel, too small to be
+               an unusual amount); the fraud model can (its distance from the card's first use).
 Amounts sit on the rules' edges too: a sequence's tests are sometimes exactly $4.99 or $5.00
 (not a test) and its large amount exactly $500.00 (not large) or $500.01; a velocity burst
 sometimes ends with two transactions in its last millisecond; a far-away transaction is
@@ -22,9 +26,11 @@ Lines are written in arrival order: event time plus a jitter of up to 3 s (so ou
 within the 5 s watermark), a few events arrive minutes late, and a few lines are bad (malformed
 JSON, missing fields, wrong types, negative or NaN amounts, null user ids).
 
-Output: `transactions.jsonl` in --out, and `_labels.jsonl` beside it (transactionId, scenario) for
-the injected transactions; or, with --kafka, the lines produced to the `transactions` topic at
---rate lines per second.
+Output: `transactions.jsonl` in --out, and `_labels.jsonl` beside it (line, transactionId,
+scenario) for the injected transactions and the late and bad lines; the labels table of
+confirmed fraud in --labels-out (`fraud_labels.jsonl`: transaction_id, label, label_time, the
+chargeback's time, 1 hour to LABEL_DELAY_DAYS days after the transaction); or, with --kafka,
+the lines produced to the `transactions` topic at --rate lines per second.
 """
 
 from __future__ import annotations
@@ -57,7 +63,10 @@ CITIES = [
 CATEGORIES = ["GROCERY", "RESTAURANT", "GAS", "RETAIL", "ONLINE", "TRAVEL", "PHARMACY",
               "ENTERTAINMENT", "UTILITIES", "ELECTRONICS"]
 RISKY_CATEGORIES = ["WIRE_TRANSFER", "CRYPTO", "GIFT_CARDS"]
-SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant", "tie"]
+SCENARIOS = ["velocity", "amount", "travel", "sequence", "merchant", "tie", "takeover"]
+# The scenarios that are fraud: a confirmed label (a chargeback) comes for each, later.
+FRAUD = ("velocity", "amount", "travel", "sequence", "merchant", "takeover")
+LABEL_DELAY_DAYS = 7
 START_MS = 1_767_225_600_000  # 2026-01-01T00:00:00Z
 MINUTE_MS = 60_000
 HOUR_MS = 60 * MINUTE_MS
@@ -166,6 +175,17 @@ def scenario(rng: random.Random, kind: str, user: User, ts: int,
             tied.append((transaction(rng, user, ts, amount, rng.choice(CATEGORIES), city=city),
                          None))
         return tied
+    if kind == "takeover":
+        far = far_city(user)
+        home = ordinary(rng, user, ts)
+        at = ts + rng.randrange(180, 360) * MINUTE_MS
+        stolen = []
+        for _ in range(rng.randint(2, 4)):
+            stolen.append((transaction(rng, user, at, user.typical_amount * rng.uniform(1.6, 2.0),
+                                       rng.choice(["ELECTRONICS", "ONLINE", "RETAIL"]), city=far),
+                           kind))
+            at += rng.randrange(10, 40) * MINUTE_MS
+        return [(home, None), *stolen]
     raise ValueError(kind)
 
 
@@ -227,28 +247,50 @@ def events(count: int, users: int, seed: int,
         yield arrival, line, label
 
 
-def write_files(out: Path, count: int, users: int, seed: int, rates: Rates) -> int:
+def write_files(out: Path, count: int, users: int, seed: int, rates: Rates,
+                labels_out: Path | None = None) -> int:
+    """The lines, their scenario labels, and (with labels_out) the table of confirmed fraud."""
     out.mkdir(parents=True, exist_ok=True)
     written = 0
+    confirmed = []
+    delays = random.Random(seed + 1)  # its own stream: the lines stay those of the seed
     with open(out / "transactions.jsonl", "w") as lines, open(out / "_labels.jsonl", "w") as labels:
         for _, line, label in events(count, users, seed, rates):
             lines.write(line + "\n")
             written += 1
             if label:
                 try:
-                    transaction_id = json.loads(line).get("transactionId")
+                    record = json.loads(line)
                 except ValueError:
-                    transaction_id = None
-                labels.write(json.dumps({"line": written, "transactionId": transaction_id,
+                    record = {}
+                labels.write(json.dumps({"line": written,
+                                         "transactionId": record.get("transactionId"),
                                          "scenario": label}) + "\n")
+                if label in FRAUD:
+                    delay = delays.randrange(HOUR_MS, LABEL_DELAY_DAYS * DAY_MS)
+                    confirmed.append({"transaction_id": record["transactionId"],
+                                      "label": "fraud", "label_time": record["timestamp"] + delay})
+    if labels_out is not None:
+        write_labels(labels_out, confirmed)
     return written
 
 
-def ensure(count: int, out: Path, seed: int = 7) -> bool:
+def write_labels(folder: Path, labels: list[dict]) -> None:
+    """The labels table, replaced whole (a re-run does not add to it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / ".fraud_labels.jsonl.tmp"
+    staged.write_text("".join(json.dumps(label) + "\n" for label in labels))
+    staged.replace(folder / "fraud_labels.jsonl")
+
+
+def ensure(count: int, out: Path, seed: int = 7, labels_out: Path | None = None) -> bool:
     """Generate unless `out` already holds lines made with these arguments by this generator;
     True if generated."""
-    return sample_marker.ensure(out, Path(__file__), {"transactions": count, "seed": seed},
-                                lambda: write_files(out, count, max(1, count // 50), seed, Rates()))
+    return sample_marker.ensure(out, Path(__file__),
+                                {"transactions": count, "seed": seed,
+                                 "labels_out": str(labels_out)},
+                                lambda: write_files(out, count, max(1, count // 50), seed, Rates(),
+                                                    labels_out))
 
 
 # Idempotent, acknowledged by every in-sync replica: a broker restart while the generator runs
@@ -317,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=0, help="default: transactions / 50")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=Path("data/sample/transactions"))
+    parser.add_argument("--labels-out", type=Path, default=Path("data/lake/fraud_labels"),
+                        help="the labels table of confirmed fraud (with --out)")
     parser.add_argument("--kafka", metavar="BOOTSTRAP", help="produce to Kafka instead of files")
     parser.add_argument("--topic", default="transactions")
     parser.add_argument("--rate", type=float, default=0, help="lines per second to Kafka (0: max)")
@@ -331,7 +375,8 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"produced {sent:,} lines to {args.topic}")
     else:
-        written = write_files(args.out, args.transactions, users, args.seed, Rates())
+        written = write_files(args.out, args.transactions, users, args.seed, Rates(),
+                              args.labels_out)
         print(f"wrote {written:,} lines to {args.out / 'transactions.jsonl'}")
     return 0
 

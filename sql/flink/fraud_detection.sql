@@ -98,6 +98,7 @@ BEGIN
         previous_count,
         seconds_since_previous,
         km_from_previous,
+        km_from_first,
         speed_kmh,
         recent_count,
         previous_small,

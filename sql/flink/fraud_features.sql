@@ -12,8 +12,10 @@
 --                            amounts, or no spread);
 --     previous_count         how many transactions of the user came before;
 --     seconds_since_previous from the user's previous transaction (NULL for the first);
---     km_from_previous       the great-circle distance from it, Earth radius 6371 km (NULL for
---                            the first);
+--     km_from_previous       the great-circle distance from it (the seed's haversine, radius
+--                            6371 km; NULL for the first);
+--     km_from_first          the distance from where the user's card was first used (0 for
+--                            the first): a card far from home;
 --     speed_kmh              km_from_previous over the time between, at least 1 ms (so a tie
 --                            far away is very fast, not undefined);
 --     recent_count           the user's transactions in the last minute, this one included;
@@ -28,6 +30,9 @@
 -- Edges: a feature the history cannot give is NULL, never NaN or infinite, so the log holds
 --   plain JSON numbers. The model reads the features by name (scored_transactions.sql).
 
+CREATE TEMPORARY FUNCTION IF NOT EXISTS great_circle_km AS 'sqlplatform.udfs.GreatCircleKm'
+LANGUAGE JAVA;
+
 CREATE TEMPORARY VIEW transaction_features AS
 WITH history_moments AS (
     SELECT
@@ -35,34 +40,21 @@ WITH history_moments AS (
         user_id,
         amount,
         merchant_category,
-        latitude,
-        longitude,
         epoch_millis,
         event_time,
         previous_count,
-        previous_latitude,
-        previous_longitude,
         recent_count,
         previous_small,
         epoch_millis - previous_millis AS millis_since_previous,
-        CASE WHEN previous_count > 0 THEN previous_sum / previous_count END AS previous_mean,
-        CASE
-            WHEN previous_count > 1
-                THEN previous_squares / previous_count - power(previous_sum / previous_count, 2)
-        END AS previous_variance
+        -- NaN for the first transaction (0 / 0), and a variance of 0 for the second: the
+        -- features' CASEs below make both NULL.
+        previous_sum / previous_count AS previous_mean,
+        previous_squares / previous_count
+        - power(previous_sum / previous_count, 2) AS previous_variance,
+        great_circle_km(previous_latitude, previous_longitude, latitude, longitude)
+            AS km_from_previous,
+        great_circle_km(first_latitude, first_longitude, latitude, longitude) AS km_from_first
     FROM transactions_with_history
-),
-
-distances AS (
-    SELECT
-        *,
-        -- Haversine: 2r asin(sqrt(sin²(dlat/2) + cos lat1 cos lat2 sin²(dlon/2))).
-        2 * 6371.0E0 * asin(sqrt(
-            power(sin(radians(latitude - previous_latitude) / 2), 2)
-            + cos(radians(previous_latitude)) * cos(radians(latitude))
-            * power(sin(radians(longitude - previous_longitude) / 2), 2)
-        )) AS km_from_previous
-    FROM history_moments
 )
 
 SELECT
@@ -72,6 +64,7 @@ SELECT
     event_time,
     amount,
     km_from_previous,
+    km_from_first,
     cast(previous_count AS DOUBLE) AS previous_count,
     cast(recent_count AS DOUBLE) AS recent_count,
     cast(previous_small AS DOUBLE) AS previous_small,
@@ -85,4 +78,4 @@ SELECT
     CASE
         WHEN merchant_category IN ('WIRE_TRANSFER', 'CRYPTO', 'GIFT_CARDS') THEN 1.0E0 ELSE 0.0E0
     END AS high_risk_merchant
-FROM distances;
+FROM history_moments;

@@ -75,6 +75,7 @@ CREATE TEMPORARY TABLE feature_log_schema (
     previous_count DOUBLE,
     seconds_since_previous DOUBLE,
     km_from_previous DOUBLE,
+    km_from_first DOUBLE,
     speed_kmh DOUBLE,
     recent_count DOUBLE,
     previous_small DOUBLE,

@@ -30,6 +30,7 @@ INPUT (
     previous_count DOUBLE,
     seconds_since_previous DOUBLE,
     km_from_previous DOUBLE,
+    km_from_first DOUBLE,
     speed_kmh DOUBLE,
     recent_count DOUBLE,
     previous_small DOUBLE,
@@ -53,7 +54,7 @@ FROM
         MODEL fraud_model,
         DESCRIPTOR(
             amount, amount_to_mean, amount_zscore, previous_count, seconds_since_previous,
-            km_from_previous, speed_kmh, recent_count, previous_small, high_risk_merchant,
+            km_from_previous, km_from_first, speed_kmh, recent_count, previous_small, high_risk_merchant,
             hour_of_day
         )
     );

@@ -10,6 +10,8 @@
 --     previous_latitude, previous_longitude, previous_millis
 --                       the previous transaction's place and time (NULL for the user's first
 --                       transaction, whose previous_count is 0);
+--     first_latitude, first_longitude
+--                       where the user's card was first used (its own place on the first);
 --     recent_count      the user's transactions in the ${recent_millis} ms up to and including
 --                       this one (epoch_millis > this one's - ${recent_millis});
 --     previous_small    how many of the ${recent_window} transactions before this one are
@@ -61,6 +63,8 @@ SELECT
     previous_value(latitude) OVER user_history AS previous_latitude,
     previous_value(longitude) OVER user_history AS previous_longitude,
     previous_value(epoch_millis) OVER user_history AS previous_millis,
+    first_value(latitude) OVER user_history AS first_latitude,
+    first_value(longitude) OVER user_history AS first_longitude,
     count_within(epoch_millis, cast(${recent_millis} AS BIGINT)) OVER user_history AS recent_count,
     count_below_among_previous(
         amount, cast(${small_amount} AS DOUBLE), ${recent_window}

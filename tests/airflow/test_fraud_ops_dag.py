@@ -25,6 +25,7 @@ from runners.sample_data.generate_transactions import Rates, events
 from runners.services import local_postgres
 from tests.flink import seed_rules
 from tests.flink.conftest import flink_rest
+from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
@@ -66,13 +67,14 @@ def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_facto
     produce_lines(broker, topic, stream[:2_000])
     checkpoints = tmp_path_factory.mktemp("ops") / "checkpoints"
     job_vars = {"transactions_topic": topic, "alerts_topic": f"{topic}-alerts",
-                "consumer_group": f"ops-{topic}"}
+                "consumer_group": f"ops-{topic}", **fraud_test_model().job_variables()}
     job_env = {"KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": warehouse[2],
                "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(), "FLINK_CHECKPOINT_INTERVAL": "2 s",
                "FLINK_PARALLELISM": "1", "KAFKA_BOUNDED_MODE": "unbounded",
                # The platform's bounded restarts, shortened: two attempts, 1 s apart.
                "FLINK_RESTART_ATTEMPTS": "2", "FLINK_RESTART_INITIAL_BACKOFF": "1 s",
-               "FLINK_RESTART_MAX_BACKOFF": "1 s"}
+               "FLINK_RESTART_MAX_BACKOFF": "1 s",
+               "LAKE_PATH": str(checkpoints.parent / "lake")}
     local_airflow.env.update(job_env)
     command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
                str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
@@ -191,7 +193,8 @@ def test_a_warehouse_down_beyond_the_restarts_fails_the_job_and_it_comes_back_ex
     assert cause in log
 
     produce_lines(broker, topic, [closing_line(stream)])  # moves event time past the last windows
-    expected = seed_rules.expected_of_job([*stream, closing_line(stream)])
+    expected = seed_rules.expected_of_job([*stream, closing_line(stream)],
+                                          fraud_test_model().alerts())
     readable = (postgres_url, warehouse[1], warehouse[2])  # a new connection each time
     wanted = expected_counts(expected)
     wait_until(lambda: len(warehouse_rows(readable)) >= wanted["warehouse"]

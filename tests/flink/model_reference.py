@@ -17,18 +17,11 @@ from pathlib import Path
 from tests.flink import seed_rules
 
 NAMES = ("amount", "amount_to_mean", "amount_zscore", "previous_count", "seconds_since_previous",
-         "km_from_previous", "speed_kmh", "recent_count", "previous_small", "high_risk_merchant",
+         "km_from_previous", "km_from_first", "speed_kmh", "recent_count", "previous_small", "high_risk_merchant",
          "hour_of_day")
 RECENT_MS = 60_000  # "the last minute, this one included"
 SMALL = 5.0  # a card test: under $5 ...
 LAST = 5  # ... among the previous five
-
-
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    d_lat, d_lon = math.radians(lat2 - lat1), math.radians(lon2 - lon1)
-    a = (math.sin(d_lat / 2) ** 2
-         + math.cos(math.radians(lat1)) * math.cos(math.radians(lat2)) * math.sin(d_lon / 2) ** 2)
-    return 2 * 6371.0 * math.asin(math.sqrt(a))
 
 
 def features(history: list[dict]) -> list[dict]:
@@ -48,13 +41,17 @@ def features(history: list[dict]) -> list[dict]:
                "previous_count": float(i),
                "recent_count": float(sum(t["timestamp"] > ts - RECENT_MS
                                          for t in history[:i + 1])),
-               "previous_small": float(sum(t["amount"] < SMALL for t in history[max(0, i - LAST):i])),
+               "previous_small": float(sum(t["amount"] < SMALL
+                                           for t in history[max(0, i - LAST):i])),
                "high_risk_merchant": 1.0 if txn["merchantCategory"] in seed_rules.RISKY else 0.0,
                "hour_of_day": float(ts // 3_600_000 % 24),
+               "km_from_first": seed_rules.distance_km(history[0]["latitude"],
+                                                       history[0]["longitude"],
+                                                       txn["latitude"], txn["longitude"]),
                "seconds_since_previous": None, "km_from_previous": None, "speed_kmh": None}
         if previous:
             millis = ts - previous["timestamp"]
-            km = haversine_km(previous["latitude"], previous["longitude"], txn["latitude"],
+            km = seed_rules.distance_km(previous["latitude"], previous["longitude"], txn["latitude"],
                               txn["longitude"])
             row.update(seconds_since_previous=millis / 1000.0, km_from_previous=km,
                        speed_kmh=km / (max(millis, 1) / 3_600_000.0))
@@ -141,11 +138,11 @@ def _train(path: Path) -> None:
     import pandas as pd
 
     from runners.ml import fraud_model
-    from runners.sample_data.generate_transactions import Rates, events
+    from runners.sample_data.generate_transactions import FRAUD, Rates, events
 
     labelled = list(events(6000, users=120, seed=23, rates=Rates()))
     fraud = {seed_rules.check(line)[0]["transactionId"] for _, line, label in labelled
-             if label in ("velocity", "amount", "travel", "sequence", "merchant")}
+             if label in FRAUD}
     rows = pd.DataFrame(feature_rows([line for _, line, _ in labelled]).values())
     rows[fraud_model.LABEL] = rows["transaction_id"].isin(fraud)
     model = fraud_model.train(rows, {"n_estimators": 20, "max_depth": 6})

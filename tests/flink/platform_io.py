@@ -31,7 +31,8 @@ def consume_committed(broker: str, topic: str, idle_seconds: float = 8.0) -> lis
 
 
 def new_warehouse(postgres_url: str) -> tuple[str, str, str]:
-    """A schema of its own holding the table fraud_alerts: (postgres_url, schema, jdbc_url)."""
+    """A schema of its own holding the job's tables, fraud_alerts and fraud_scores:
+    (postgres_url, schema, jdbc_url)."""
     import psycopg2
 
     schema = f"fraud_{uuid.uuid4().hex[:8]}"
@@ -40,7 +41,8 @@ def new_warehouse(postgres_url: str) -> tuple[str, str, str]:
         with connection, connection.cursor() as cursor:
             cursor.execute(f"CREATE SCHEMA {schema}")
             cursor.execute(f"SET search_path TO {schema}")
-            cursor.execute((REPO / "sql" / "warehouse" / "fraud_alerts.sql").read_text())
+            for table in ("fraud_alerts", "fraud_scores"):
+                cursor.execute((REPO / "sql" / "warehouse" / f"{table}.sql").read_text())
     finally:
         connection.close()
     host_db = postgres_url.split("@", 1)[1]

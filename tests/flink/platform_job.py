@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.flink import seed_rules
+from tests.flink.model_reference import Model, fraud_test_model
 from tests.flink.platform_io import consume_committed, warehouse_rows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,16 +24,20 @@ START_TIMEOUT = 240
 
 
 def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Path,
-              bounded: bool, restore: bool, env: dict[str, str] | None = None
-              ) -> subprocess.Popen:
-    """The job on `topic`; its output in `log`, Flink's log in the same folder."""
+              bounded: bool, restore: bool, env: dict[str, str] | None = None,
+              model: Model | None = None) -> subprocess.Popen:
+    """The job on `topic`, scoring with `model` (the tests' model by default); its output in
+    `log`, Flink's log in the same folder, its feature log in the folder's lake/."""
     env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": jdbc_url,
            "FLINK_CHECKPOINT_DIR": f"file://{checkpoints}", "FLINK_CHECKPOINT_INTERVAL": "2 s",
            "KAFKA_BOUNDED_MODE": "latest-offset" if bounded else "unbounded",
-           "FLINK_LOG_DIR": str(log.parent), **(env or {})}
+           "FLINK_LOG_DIR": str(log.parent), "LAKE_PATH": str(log.parent / "lake"),
+           **(env or {})}
     command = [sys.executable, str(REPO / "runners" / "flink_sql.py"), str(JOB_FILE),
                "--profile", "platform", "--var", f"transactions_topic={topic}",
                "--var", f"alerts_topic={topic}-alerts", "--var", f"consumer_group={topic}"]
+    for name, value in (model or fraud_test_model()).job_variables().items():
+        command += ["--var", f"{name}={value}"]
     if restore:
         command += ["--restore", "latest"]
     with log.open("w") as out:  # the child keeps its own handle

@@ -19,6 +19,7 @@ import pytest
 from runners.engines.flink_sql import latest_checkpoint
 from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
+from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
@@ -46,7 +47,8 @@ def crashed_and_restored(broker, warehouse, tmp_path_factory):
     # No same-millisecond ties: see tests/flink/test_kafka_platform.py.
     stream = [line for _, line, _ in events(12_000, users=200, seed=17,
                                             rates=Rates(late=0, same_millisecond=False))]
-    expected = seed_rules.expected_of_job([*stream, closing_line(stream)])
+    expected = seed_rules.expected_of_job([*stream, closing_line(stream)],
+                                          fraud_test_model().alerts())
     topic = f"transactions-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
     _, _, jdbc_url = warehouse

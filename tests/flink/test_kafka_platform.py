@@ -17,6 +17,7 @@ from runners.engines import flink_sql
 from runners.profiles import load_profile
 from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
+from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
@@ -34,7 +35,9 @@ def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Pa
     # The platform profile, with its environment's values given here.
     variables = {"kafka_bootstrap": broker, "fraud_jdbc_url": jdbc_url,
                  "transactions_topic": topic, "alerts_topic": f"{topic}-alerts",
-                 "consumer_group": group, "kafka_bounded_mode": "latest-offset"}
+                 "consumer_group": group, "kafka_bounded_mode": "latest-offset",
+                 "fraud_features_path": str(tmp / "fraud_features"),
+                 **fraud_test_model().job_variables()}
     checkpoints = {"execution.checkpointing.interval": "2 s",
                    "execution.checkpointing.dir": f"file://{tmp}/checkpoints"}
     flink_sql.run(flink_sql.build([JOB_FILE], load_profile("platform"), variables,
@@ -54,7 +57,7 @@ def replayed(broker, warehouse, tmp_path_factory):
     _, _, jdbc_url = warehouse
     tmp = tmp_path_factory.mktemp("kafka")
     run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
-    return stream, topic, seed_rules.expected_of_job(stream)
+    return stream, topic, seed_rules.expected_of_job(stream, fraud_test_model().alerts())
 
 
 def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):

@@ -118,6 +118,7 @@ def test_the_feature_log_holds_the_reference_features_by_day(output, reference):
     ("f-zero-1", "amount_to_mean", None), ("f-zero-1", "seconds_since_previous", None),
     ("f-tie-2", "seconds_since_previous", 0.0), ("f-tie-3", "seconds_since_previous", 0.001),
     ("f-risky-1", "high_risk_merchant", 1.0), ("f-min-1", "high_risk_merchant", 0.0),
+    ("f-tie-1", "km_from_first", 0.0), ("f-tie-1", "km_from_previous", None),
 ])
 def test_a_feature_on_its_edge(output, transaction_id, feature, value):
     """Written by hand from the definitions, beside the reference's every row."""
@@ -128,7 +129,7 @@ def test_a_feature_on_its_edge(output, transaction_id, feature, value):
 def test_the_hour_of_day_is_utc_from_its_first_to_its_last_millisecond(output):
     hours = {r["transaction_id"]: r["hour_of_day"] for r in output.rows["feature_log"]
              if r["transaction_id"].startswith("f-hour")}
-    first = int((hours["f-hour-1"]))
+    first = int(hours["f-hour-1"])
     assert hours == {"f-hour-1": first, "f-hour-2": float(first)}
 
 
@@ -138,6 +139,7 @@ def test_a_tie_far_away_is_fast_over_one_millisecond(output, reference):
     assert 5500 < km < 5600  # New York to London
     assert close(logged["f-tie-2"]["speed_kmh"], km * 3_600_000)
     assert close(logged["f-tie-3"]["speed_kmh"], logged["f-tie-3"]["km_from_previous"] * 3_600_000)
+    assert 5800 < logged["f-tie-3"]["km_from_first"] < 5870  # New York to Paris
 
 
 def model_alerts(rows: list[dict]) -> set[tuple]:

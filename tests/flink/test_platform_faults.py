@@ -28,6 +28,7 @@ from runners.engines.flink_sql import latest_checkpoint
 from runners.sample_data.generate_transactions import Rates, events
 from runners.services import kafka_broker, local_postgres
 from tests.flink import seed_rules
+from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
@@ -76,7 +77,7 @@ def run_through(broker: str, postgres_url: str, tmp: Path,
     stream = [line for _, line, _ in events(TRANSACTIONS, users=150, seed=29,
                                             rates=Rates(late=0, same_millisecond=False))]
     stream.append(closing_line(stream))
-    expected = seed_rules.expected_of_job(stream)
+    expected = seed_rules.expected_of_job(stream, fraud_test_model().alerts())
     topic = f"faults-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
     warehouse = new_warehouse(postgres_url)

@@ -20,6 +20,7 @@ from runners.engines import flink_sql
 from tests.flink import seed_rules
 from tests.flink.conftest import FLINK_HOME, flink_rest
 from tests.flink.harness import read_sink
+from tests.flink.model_reference import fraud_test_model
 from tests.flink.test_detectors import _cases
 from tests.flink.test_fraud_end_to_end import alert_set
 
@@ -35,7 +36,10 @@ def test_the_sql_client_runs_the_job(flink_cluster, tmp_path):
         job_file = flink_sql.CHECKOUT / "sql/flink/fraud_detection.sql"
         code = flink_sql.main([str(job_file), "--render",
                                "--parallelism", "1", "--var", f"transactions_path={source}",
-                               "--var", f"alerts_path={alerts}"])
+                               "--var", f"alerts_path={alerts}",
+                               "--var", f"fraud_features_path={tmp_path / 'features'}",
+                               *[f"--var={name}={value}" for name, value
+                                 in fraud_test_model().job_variables().items()]])
     assert code == 0
     script.write_text(rendered.getvalue())
     client = subprocess.run([str(FLINK_HOME / "bin" / "sql-client.sh"), "-f", str(script)],
@@ -49,6 +53,6 @@ def test_the_sql_client_runs_the_job(flink_cluster, tmp_path):
         assert time.monotonic() < deadline, f"job still {state}"
         time.sleep(2)
     assert state == "FINISHED"
-    expected = seed_rules.expected_of_job(lines)
+    expected = seed_rules.expected_of_job(lines, fraud_test_model().alerts())
     assert alert_set(read_sink(alerts / "detector_alerts")) \
         == alert_set(expected["detector_alerts"])
