@@ -102,9 +102,11 @@ FAST_TESTS = {
     "sql/spark/product_recommendations.sql": [
         "tests/spark/test_fpgrowth.py::test_recommendations_keep_confidence_above_half"],
     "sql/spark/popular_products.sql": ["tests/spark/test_popular_products.py"],
+    "sql/spark/fraud/": ["tests/spark/test_fraud_training_set.py"],
     "sql/spark/segments.sql": ["tests/spark/test_segments.py"],
     "sql/report/": ["tests/test_report.py"],
     "dags/ml_pipeline_customer_churn.py": ["tests/airflow/test_churn_gate.py"],
+    "dags/fraud_model_training.py": ["tests/airflow/test_fraud_gate.py"],
     "runners/engines/checks.py": ["tests/airflow/test_data_checks.py"],
 }
 # Rule changes a careful reviewer tried by hand (issue 11), kept so they stay killed:

@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 # The columns of transaction_features the model reads, in the order of the INPUT of
 # sql/flink/scored_transactions.sql (the provider refuses a file whose names differ).
 FEATURES = ("amount", "amount_to_mean", "amount_zscore", "previous_count",
-            "seconds_since_previous", "km_from_previous", "km_from_first", "speed_kmh", "recent_count",
-            "previous_small", "high_risk_merchant", "hour_of_day")
+            "seconds_since_previous", "km_from_previous", "km_from_first", "speed_kmh",
+            "recent_count", "previous_small", "high_risk_merchant", "hour_of_day")
 LABEL = "is_fraud"
 # Balanced: fraud is about 1% of transactions.
 HYPERPARAMETERS: dict[str, Any] = {"n_estimators": 60, "max_depth": 10, "min_samples_leaf": 2,
@@ -79,6 +79,17 @@ def export(model, path: str | Path, version: str) -> str:
     return sha256_of(path)
 
 
+def export_versioned(model, folder: str | Path, version: str) -> tuple[Path, str]:
+    """Export into `folder` as model-<sha256 prefix>.onnx: a retrained file never replaces one
+    the job may be scoring with (whose checksum the registry holds). (path, sha256)."""
+    folder = Path(folder)
+    staged = folder / ".model.onnx.export"
+    checksum = export(model, staged, version)
+    final = folder / f"model-{checksum[:12]}.onnx"
+    staged.replace(final)
+    return final, checksum
+
+
 def sha256_of(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as file:
@@ -103,3 +114,89 @@ def scores(path: str | Path, rows: pd.DataFrame | Sequence[Sequence[float | None
     name = session.get_inputs()[0].name
     probabilities = session.run(["probabilities"], {name: given})[0]
     return probabilities[:, 1]
+
+
+# Evaluation: on the held-out range, at the score the job alerts above.
+
+def read_training_set(lake_path: str | Path) -> pd.DataFrame:
+    """The lake's fraud_training_set (sql/spark/fraud/fraud_training_set.sql)."""
+    import pandas as pd
+
+    folder = Path(lake_path) / "fraud_training_set"
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no fraud training set: {folder} is missing")
+    return pd.read_parquet(folder)
+
+
+def split(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    part = rows[rows["split"] == name]
+    if part.empty:
+        raise ValueError(f"fraud_training_set has no '{name}' rows: is the feature log older "
+                         "than the label wait and the held-out range?")
+    return part
+
+
+def metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> dict[str, float]:
+    """Precision, recall and F1 of `score > threshold` (the job's alert), and PR-AUC (average
+    precision) of the scores; 0 where a ratio has nothing to divide by."""
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    truth = np.asarray(labels, dtype=int)
+    flagged = np.asarray(scores, dtype=float) > threshold
+    return {**counts_metrics(truth, flagged),
+            "pr_auc": float(average_precision_score(truth, scores)) if truth.any() else 0.0,
+            "threshold": threshold}
+
+
+def counts_metrics(truth, flagged) -> dict[str, float]:
+    import numpy as np
+
+    truth, flagged = np.asarray(truth, dtype=bool), np.asarray(flagged, dtype=bool)
+    hits = int((truth & flagged).sum())
+    precision = hits / int(flagged.sum()) if flagged.any() else 0.0
+    recall = hits / int(truth.sum()) if truth.any() else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "flagged": int(flagged.sum()),
+            "fraud": int(truth.sum()), "rows": len(truth)}
+
+
+def rule_metrics(rows: pd.DataFrame, alert_types: dict[str, set[str]],
+                 rules: Sequence[str]) -> dict[str, dict[str, float]]:
+    """Each rule's precision, recall and F1 on the rows: a rule flags a transaction when one of
+    its combined alerts names the rule's type."""
+    ids = rows["transaction_id"].tolist()
+    return {rule: counts_metrics(rows[LABEL].to_numpy(),
+                                 [rule in alert_types.get(i, ()) for i in ids])
+            for rule in rules}
+
+
+# The registry (model_registry in the warehouse): which model the job scores with.
+
+MODEL_NAME = "fraud_detection"
+SQL = Path(__file__).resolve().parents[2] / "sql"
+
+
+def deployed_model(hook) -> dict[str, str] | None:
+    """The deployed fraud model's registry row (version, model_path, model_sha256), or None;
+    `hook` is the warehouse connection's (Airflow's DbApiHook: get_first, run)."""
+    hook.run((SQL / "warehouse" / "model_registry.sql").read_text())
+    row = hook.get_first((SQL / "airflow" / "deployed_fraud_model.sql").read_text())
+    return dict(zip(("version", "model_path", "model_sha256"), row, strict=True)) if row else None
+
+
+def job_variables(model: dict[str, str]) -> dict[str, str]:
+    """The fraud job's --var values that make it score with this registry row's model."""
+    return {"fraud_model_path": model["model_path"], "fraud_model_version": model["version"],
+            "fraud_model_sha256": model["model_sha256"]}
+
+
+def check_file(model: dict[str, str]) -> None:
+    """The row's file exists and has its checksum; else an error naming the file."""
+    path = Path(model["model_path"])
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} of {MODEL_NAME} {model['version']} is gone")
+    actual = sha256_of(path)
+    if actual != model["model_sha256"]:
+        raise ValueError(f"model file {path}: its sha256 is {actual}, not the registry's "
+                         f"{model['model_sha256']}")

@@ -17,8 +17,8 @@ from pathlib import Path
 from tests.flink import seed_rules
 
 NAMES = ("amount", "amount_to_mean", "amount_zscore", "previous_count", "seconds_since_previous",
-         "km_from_previous", "km_from_first", "speed_kmh", "recent_count", "previous_small", "high_risk_merchant",
-         "hour_of_day")
+         "km_from_previous", "km_from_first", "speed_kmh", "recent_count", "previous_small",
+         "high_risk_merchant", "hour_of_day")
 RECENT_MS = 60_000  # "the last minute, this one included"
 SMALL = 5.0  # a card test: under $5 ...
 LAST = 5  # ... among the previous five
@@ -51,8 +51,8 @@ def features(history: list[dict]) -> list[dict]:
                "seconds_since_previous": None, "km_from_previous": None, "speed_kmh": None}
         if previous:
             millis = ts - previous["timestamp"]
-            km = seed_rules.distance_km(previous["latitude"], previous["longitude"], txn["latitude"],
-                              txn["longitude"])
+            km = seed_rules.distance_km(previous["latitude"], previous["longitude"],
+                                        txn["latitude"], txn["longitude"])
             row.update(seconds_since_previous=millis / 1000.0, km_from_previous=km,
                        speed_kmh=km / (max(millis, 1) / 3_600_000.0))
         rows.append(row)
