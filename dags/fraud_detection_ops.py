@@ -14,7 +14,8 @@ whatever happened: a teardown, it runs after a failed check or a failed restart 
 (action_taken 'restart_failed', and the error), and the run still ends failed then.
 
 The restart runs with this worker's environment (KAFKA_BOOTSTRAP, FRAUD_JDBC_URL, ... as the
-platform profile reads them) and the job_vars parameter, which must match the job's first
+platform profile reads them), the fraud model the registry says is deployed (model_registry,
+through registry_conn_id), and the job_vars parameter, which must match the job's first
 submission (topics, consumer group).
 """
 
@@ -27,25 +28,8 @@ from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
 from airflow.sdk import Param, dag, task
 
 from runners import CHECKOUT
+from runners.engines.flink_cluster import ALIVE, rest
 from runners.engines.warehouse import sql_string
-
-# Job states in which Flink itself is running or recovering the job: nothing to do.
-ALIVE = {"INITIALIZING", "CREATED", "RUNNING", "RESTARTING", "RECONCILING"}
-START_TIMEOUT_S = 180
-
-
-def rest(jobmanager: str, path: str, method: str = "GET") -> dict:
-    import json
-    import urllib.request
-
-    request = urllib.request.Request(f"http://{jobmanager}{path}", method=method)
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            body = response.read()
-    except OSError as error:
-        raise ConnectionError(f"the Flink REST API at {jobmanager} did not answer {path}: "
-                              f"{error}") from error
-    return json.loads(body) if body else {}
 
 
 def failure_cause(jobmanager: str, job_id: str) -> str | None:
@@ -63,13 +47,11 @@ def failure_cause(jobmanager: str, job_id: str) -> str | None:
 
 
 def restart(params) -> dict[str, str]:
-    """Resubmit the job from its newest retained checkpoint and wait until it runs."""
-    import re
-    import subprocess
-    import sys
-    import time
-
+    """Resubmit the job from its newest retained checkpoint, scoring with the registry's
+    deployed fraud model, and wait until it runs."""
+    from runners.engines import flink_cluster
     from runners.engines.flink_sql import latest_checkpoint
+    from runners.ml import fraud_model
     from runners.profiles import load_profile
 
     flink = load_profile(params["profile"]).flink
@@ -82,24 +64,17 @@ def restart(params) -> dict[str, str]:
             f"no retained checkpoint or savepoint under {' '.join(filter(None, folders))}: "
             f"not restarting {params['job_name']} without its state; start it by hand "
             "once you know what to do")
-    command = [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
-               str(CHECKOUT / "sql" / "flink" / "fraud_detection.sql"),
-               "--profile", params["profile"], "--jobmanager", params["jobmanager"],
-               "--detach", "--restore", str(retained)]
-    for name, value in params["job_vars"].items():
-        command += ["--var", f"{name}={value}"]
-    done = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True, timeout=600)
-    print(done.stdout, done.stderr[-2000:])
-    submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
-    if done.returncode != 0 or not submitted:
-        raise RuntimeError(f"the restart failed:\n{done.stderr[-3000:]}")
-    job_id = submitted.group(1)
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while (state := rest(params["jobmanager"], f"/jobs/{job_id}")["state"]) != "RUNNING":
-        if state in ("FAILED", "CANCELED", "FINISHED") or time.monotonic() > deadline:
-            raise RuntimeError(f"the restarted job {job_id} is {state}, not RUNNING")
-        time.sleep(2)
+    deployed = fraud_model.deployed_model(registry_hook(params["registry_conn_id"]))
+    model = fraud_model.job_variables(deployed) if deployed else {}
+    job_id = flink_cluster.submit(params["jobmanager"], params["profile"],
+                                  {**model, **params["job_vars"]}, retained)
     return {"action": "restarted", "new_job_id": job_id, "restored_from": str(retained)}
+
+
+def registry_hook(conn_id: str):
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id).get_hook()
 
 
 def one_line(error: BaseException) -> str:
@@ -126,7 +101,11 @@ def one_line(error: BaseException) -> str:
         "savepoint_dir": Param("", type="string", description="empty: the profile's "
                                "execution.checkpointing.savepoint-dir, if any"),
         "profile": Param("platform", type="string"),
-        "job_vars": Param({}, type="object", description="--var NAME=VALUE of the job"),
+        "job_vars": Param({}, type="object", description="--var NAME=VALUE of the job (over "
+                          "the registry's deployed model)"),
+        "registry_conn_id": Param("ml_metadata", type="string",
+                                  description="the warehouse holding model_registry: the "
+                                              "restart scores with its deployed fraud model"),
     },
     template_searchpath=[str(CHECKOUT / "sql")],
     user_defined_macros={"sql_string": sql_string},

@@ -127,12 +127,12 @@ def alert_types(params) -> dict[str, set[str]]:
 )
 def fraud_model_training():
     @task
-    def build_training_set(params=None, logical_date=None) -> str:
-        """The Spark SQL files of sql/spark/fraud, as of the run's time."""
+    def build_training_set(params=None, ds=None) -> str:
+        """The Spark SQL files of sql/spark/fraud, as of the start of the run's day (UTC)."""
         import subprocess
         import sys
 
-        as_of = logical_date.strftime("%Y-%m-%d %H:%M:%S")
+        as_of = f"{ds} 00:00:00"
         command = [sys.executable, str(CHECKOUT / "runners" / "spark_sql.py"),
                    str(CHECKOUT / "sql" / "spark" / "fraud"), "--var", f"as_of={as_of}"]
         if params["spark_conn_id"]:

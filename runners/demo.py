@@ -5,11 +5,15 @@
 1. sample data: a clickstream, a transaction stream, and the churn pipeline's four sources;
 2. the batch analysis: Airflow runs the ecommerce_user_behavior DAG (a Spark SQL task per file
    of sql/spark, then checks of the tables published to the DuckDB warehouse);
-3. the fraud replay: the Flink SQL job (sql/flink/fraud_detection.sql) replays the transactions
-   on an in-process cluster and writes its alerts under data/alerts;
-4. the churn pipeline: Airflow runs ml_pipeline_customer_churn (raw-data checks, Spark SQL
+3. the first fraud model: a Flink SQL job (sql/flink/feature_backfill.sql) replays the labelled
+   transactions into the feature log, and Airflow runs fraud_model_training (the Spark SQL
+   training set, training, the gate, the registry, the rollout);
+4. the fraud replay: the Flink SQL job (sql/flink/fraud_detection.sql) replays the transactions
+   on an in-process cluster, scoring each with the deployed model, and writes its alerts, scores
+   and feature log under data/;
+5. the churn pipeline: Airflow runs ml_pipeline_customer_churn (raw-data checks, Spark SQL
    features, training, the F1 gate, the model registry);
-5. the report: one HTML page with charts (runners/report/report.py).
+6. the report: one HTML page with charts (runners/report/report.py).
 
 The DAG runs are real Airflow runs (dag.test) recorded in data/airflow, so
 `runners/services/airflow_local.py standalone` shows them in Airflow's UI afterwards. Each step
@@ -87,7 +91,7 @@ def run_dag(dag_id: str, date: dt.date) -> dict:
 def generate_data(args: argparse.Namespace, paths: dict[str, str]) -> str:
     made = [generate_clickstream.ensure(args.events, Path(paths["events_path"]), args.seed),
             generate_transactions.ensure(args.transactions, Path(paths["transactions_path"]),
-                                         args.seed)]
+                                         args.seed, Path(paths["fraud_labels_path"]))]
     churn = generate_churn.generate(Path(paths["lake_path"]), args.date, args.customers)
     return (f"clickstream ~{args.events:,} events, transactions ~{args.transactions:,} "
             f"({'new' if any(made) else 'reused'}); churn sources for {args.date}: "
@@ -117,9 +121,45 @@ def batch_analysis(args: argparse.Namespace, paths: dict[str, str]) -> str:
     return f"{len(tasks)} tasks succeeded; warehouse: " + ", ".join(counts)
 
 
+def deployed_fraud_model(paths: dict[str, str]) -> dict[str, str]:
+    """The registry's deployed fraud model (the DuckDB warehouse of the local profile)."""
+    import duckdb
+
+    target = parse_url(paths["warehouse_url"])
+    if not isinstance(target, str):
+        raise StepFailed("the demo reads the registry from a DuckDB warehouse; "
+                         f"warehouse_url is {paths['warehouse_url']}")
+    query = (CHECKOUT / "sql" / "airflow" / "deployed_fraud_model.sql").read_text()
+    con = duckdb.connect(str(CHECKOUT / target), read_only=True)
+    try:
+        row = con.execute(query).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        raise StepFailed("the registry holds no deployed fraud model")
+    return dict(zip(("version", "model_path", "model_sha256"), row, strict=True))
+
+
+def fraud_model(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    run_logged("feature_backfill", [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
+                                    str(CHECKOUT / "sql" / "flink" / "feature_backfill.sql")])
+    run_dag("fraud_model_training", args.fraud_training_date)
+    daily = json.loads((Path(paths["reports_path"]) / "fraud" /
+                        f"{args.fraud_training_date}.json").read_text())
+    model = daily["metrics"]["model"]
+    return (f"model {daily['version']} {daily['status']}: held-out F1 {model['f1']:.4f}, "
+            f"precision {model['precision']:.4f}, recall {model['recall']:.4f}, PR-AUC "
+            f"{model['pr_auc']:.4f} on {model['rows']:,} transactions ({model['fraud']:,} fraud)")
+
+
 def fraud_replay(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    from runners.ml.fraud_model import job_variables
+
+    model = deployed_fraud_model(paths)
     run_logged("fraud_replay", [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
-                                str(CHECKOUT / "sql" / "flink" / "fraud_detection.sql")])
+                                str(CHECKOUT / "sql" / "flink" / "fraud_detection.sql"),
+                                *[f"--var={name}={value}"
+                                  for name, value in job_variables(model).items()]])
     alerts = Path(paths["alerts_path"])
 
     def lines(folder: Path) -> int:
@@ -128,7 +168,8 @@ def fraud_replay(args: argparse.Namespace, paths: dict[str, str]) -> str:
 
     by_type = {folder.name.split("=", 1)[1]: lines(folder)
                for folder in sorted((alerts / "detector_alerts").glob("*=*"))}
-    return (f"{lines(alerts / 'alert_history'):,} combined alerts ("
+    return (f"{lines(alerts / 'fraud_scores'):,} transactions scored by model {model['version']}; "
+            f"{lines(alerts / 'alert_history'):,} combined alerts ("
             + ", ".join(f"{kind} {n:,}" for kind, n in by_type.items())
             + f"); {lines(alerts / 'dead_letters'):,} invalid lines and "
             f"{lines(alerts / 'late_transactions'):,} late ones set aside")
@@ -191,6 +232,7 @@ def stop_what_it_started(started: dict[str, subprocess.Popen]) -> None:
 STEPS: list[tuple[str, Callable[[argparse.Namespace, dict[str, str]], str]]] = [
     ("sample data", generate_data),
     ("batch analysis (Airflow: ecommerce_user_behavior)", batch_analysis),
+    ("fraud model (Flink SQL backfill, Airflow: fraud_model_training)", fraud_model),
     ("fraud replay (Flink SQL)", fraud_replay),
     ("churn pipeline (Airflow: ml_pipeline_customer_churn)", churn_pipeline),
     ("report", html_report),
@@ -204,6 +246,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--customers", type=int, default=5_000)
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 1, 1),
                         help="the DAG runs' logical date, and the churn snapshot's day")
+    parser.add_argument("--fraud-training-date", type=dt.date.fromisoformat,
+                        default=dt.date(2026, 1, 10),
+                        help="the fraud model's training run: labels known by then (the sample's "
+                             "transactions are of the first days of January)")
     parser.add_argument("--seed", type=int, default=42)
     args = parser.parse_args(argv)
     # The local profile's locations, absolute: the DAGs and Flink read the same ones.

@@ -73,3 +73,28 @@ def test_fraud_ops_graph(dags):
     record = dag["tasks"]["record_job_status"]
     assert (record["trigger_rule"], record["teardown"]) == ("all_done_setup_success", True)
     assert dag["max_active_runs"] == 1 and not dag["catchup"]
+
+
+def test_fraud_model_training_graph(dags):
+    dag = dags["fraud_model_training"]
+    assert edges(dag) == {
+        ("build_training_set", "train_model"),
+        ("train_model", "validate_model"),
+        ("validate_model", "approve_model"),
+        ("validate_model", "reject_model"),
+        ("approve_model", "update_model_registry"),
+        ("reject_model", "update_model_registry"),
+        # The registry row commits before the rollout; the rollout before the row says so.
+        ("update_model_registry", "deploy_model"),
+        ("deploy_model", "mark_deployed"),
+        ("mark_deployed", "send_success_notification"),
+        ("send_success_notification", "generate_daily_report"),
+    }
+    special = {task: (spec["trigger_rule"], spec["teardown"])
+               for task, spec in dag["tasks"].items()
+               if spec["trigger_rule"] != "all_success" or spec["teardown"]}
+    assert special == {
+        "update_model_registry": ("none_failed_min_one_success", False),
+        "generate_daily_report": ("all_done_setup_success", True),
+    }
+    assert (dag["schedule"], dag["catchup"], dag["max_active_runs"]) == ("0 3 * * *", False, 1)

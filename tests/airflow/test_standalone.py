@@ -1,4 +1,4 @@
-"""`runners/services/airflow_local.py standalone`: Airflow's UI comes up with the three DAGs, and
+"""`runners/services/airflow_local.py standalone`: Airflow's UI comes up with the four DAGs, and
 Ctrl-C stops every process it started (airflow standalone alone leaves its scheduler running)."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import psutil
 
 from tests.airflow.conftest import REPO, free_port
 
-DAG_IDS = ["ecommerce_user_behavior", "fraud_detection_ops", "ml_pipeline_customer_churn"]
+DAG_IDS = ["ecommerce_user_behavior", "fraud_detection_ops", "fraud_model_training",
+           "ml_pipeline_customer_churn"]
 
 
 def get_json(url: str, token: str | None = None) -> dict:
