@@ -2,7 +2,7 @@
 --
 -- Computes: model_score_alerts, one per transaction of scored_transactions with fraud_score >
 --   ${min_model_score}. Risk = the score; reason 'Fraud model <version> scored <score>' (the
---   score to two decimals).
+--   score to two decimals, half up).
 -- Input: scored_transactions (scored_transactions.sql).
 -- Output: model_score_alerts (transaction_id, user_id, alert_type MODEL_SCORE, reason,
 --   risk_score, alert_millis and alert_time = the transaction's event time).
@@ -20,6 +20,6 @@ SELECT
     epoch_millis AS alert_millis,
     event_time AS alert_time,
     'Fraud model ' || model_version || ' scored '
-    || cast(cast(round(fraud_score, 2) AS DECIMAL(30, 2)) AS STRING) AS reason
+    || cast(cast(fraud_score AS DECIMAL(30, 2)) AS STRING) AS reason
 FROM scored_transactions
 WHERE fraud_score > ${min_model_score};

@@ -22,6 +22,7 @@ NAMES = ("amount", "amount_to_mean", "amount_zscore", "previous_count", "seconds
 RECENT_MS = 60_000  # "the last minute, this one included"
 SMALL = 5.0  # a card test: under $5 ...
 LAST = 5  # ... among the previous five
+ALERT_ABOVE = 0.5  # the model alerts on a score above this (docs/fraud-detection.md)
 
 
 def features(history: list[dict]) -> list[dict]:
@@ -80,11 +81,15 @@ class Model:
     path: Path
     version: str
     sha256: str
-    min_score: float = 0.5
+    min_score: float = ALERT_ABOVE
 
     def job_variables(self) -> dict[str, str]:
-        return {"fraud_model_path": str(self.path), "fraud_model_version": self.version,
-                "fraud_model_sha256": self.sha256, "min_model_score": repr(self.min_score)}
+        """The job's model; its threshold is the job's own default unless it differs."""
+        variables = {"fraud_model_path": str(self.path), "fraud_model_version": self.version,
+                     "fraud_model_sha256": self.sha256}
+        if self.min_score != ALERT_ABOVE:
+            variables["min_model_score"] = repr(self.min_score)
+        return variables
 
     def scores(self, rows: list[dict]) -> list[float]:
         import numpy as np
