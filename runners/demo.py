@@ -5,7 +5,7 @@
 1. sample data: a clickstream, a transaction stream, and the churn pipeline's four sources;
 2. the batch analysis: Airflow runs the ecommerce_user_behavior DAG (a Spark SQL task per file
    of sql/spark, then checks of the tables published to the DuckDB warehouse);
-3. the first fraud model: a Flink SQL job (sql/flink/feature_backfill.sql) replays the labelled
+3. the first fraud model: a Flink SQL job (sql/flink/backfill/feature_log.sql) replays the labelled
    transactions into the feature log, and Airflow runs fraud_model_training (the Spark SQL
    training set, training, the gate, the registry, the rollout);
 4. the fraud replay: the Flink SQL job (sql/flink/fraud_detection.sql) replays the transactions
@@ -142,7 +142,7 @@ def deployed_fraud_model(paths: dict[str, str]) -> dict[str, str]:
 
 def fraud_model(args: argparse.Namespace, paths: dict[str, str]) -> str:
     run_logged("feature_backfill", [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
-                                    str(CHECKOUT / "sql" / "flink" / "feature_backfill.sql")])
+                                    str(CHECKOUT / "sql" / "flink" / "backfill" / "feature_log.sql")])
     run_dag("fraud_model_training", args.fraud_training_date)
     daily = json.loads((Path(paths["reports_path"]) / "fraud" /
                         f"{args.fraud_training_date}.json").read_text())

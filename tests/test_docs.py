@@ -54,7 +54,7 @@ def test_a_page_shows_header_params_checks_columns_and_lineage(site: Path) -> No
 
 def test_each_flink_table_and_view_has_its_page_with_lineage(site: Path) -> None:
     created = {name for path in (SQL / "flink").rglob("*.sql")
-               for name in re.findall(r"CREATE TEMPORARY (?:TABLE|VIEW) (\w+)",
+               for name in re.findall(r"CREATE TEMPORARY (?:TABLE|VIEW|MODEL) (\w+)",
                                       path.read_text())}
     views = site / "catalog" / "flink" / "views"
     assert {p.stem for p in views.glob("*.html")} == created
@@ -83,7 +83,7 @@ def test_the_fraud_jobs_drawn_views_project_onto_model_graph(site: Path) -> None
     models = sqlscript.model_graph(scripts)
     expected = {(up.name, m.script.path.name) for m in models for up in m.upstream}
     creator = {name: script.path.name for script in scripts
-               for name in re.findall(r"CREATE TEMPORARY (?:TABLE|VIEW) (\w+)",
+               for name in re.findall(r"CREATE TEMPORARY (?:TABLE|VIEW|MODEL) (\w+)",
                                       script.path.read_text())}
     job = (SQL / "flink" / "fraud_detection.sql").read_text()
     inserted = set(re.findall(r"INSERT INTO (\w+)", job))

@@ -198,12 +198,17 @@ def declared_columns(statement: Statement) -> list[tuple[str, str]]:
     return columns
 
 
+MODEL_STATEMENT = re.compile(r"\s*CREATE\s+(?:TEMPORARY\s+)?MODEL\b", re.IGNORECASE)
+
+
 def selected_columns(statement: Statement, dialect: str = "spark") -> list[str]:
     """The names a view's SELECT gives, when it names them all (no *) and the parser reads it
     (for Flink, a generic dialect: it does not read a window table function or a pattern)."""
     import sqlglot
     from sqlglot import exp
 
+    if MODEL_STATEMENT.match(sqlscript.strip_comments(statement.text)):
+        return []  # a model's columns are its INPUT and OUTPUT, which the page lists
     try:
         tree = sqlglot.parse_one(sqlscript.VARIABLE.sub("0", statement.text), read=dialect)
     except sqlglot.errors.SqlglotError:

@@ -117,20 +117,32 @@ def collect_scripts(paths: Sequence[Path], connectors: Path | Sequence[Path] | N
                     library: Sequence[Path] = ()) -> list[Script]:
     """The given files, the connectors file(s) and every file they depend on, in order.
 
-    A file's upstream is looked for among its own folder's files, the connectors and `library`
-    (a benchmark query kept elsewhere can read the views of sql/flink/).
+    A file's upstream is looked for among its own folder's files, those of the folders above it
+    up to the one holding connectors/ (a job in sql/flink/backfill/ reads sql/flink/'s views),
+    the connectors and `library` (a benchmark query kept elsewhere can read sql/flink/'s).
     """
     extra = [connectors] if isinstance(connectors, Path) else list(connectors or ())
     chosen: dict[Path, Script] = {}
     for path in expand_folders(paths):
         if not path.is_file():
             raise ScriptError(path, 0, "no such file or folder")
-        candidates = {f.resolve() for f in [*path.parent.glob("*.sql"), *extra, *library]}
+        candidates = {f.resolve() for folder in reading_folders(path)
+                      for f in folder.glob("*.sql")}
+        candidates |= {f.resolve() for f in [*extra, *library]}
         pool = [sqlscript.load(f, dialect="flink") for f in sorted(candidates)]
         target = next(s for s in pool if s.path == path.resolve())
         for script in sqlscript.upstream_of(target, pool):
             chosen[script.path] = script
     return sqlscript.dependency_order(list(chosen.values()))
+
+
+def reading_folders(path: Path) -> list[Path]:
+    """The file's folder, and the folders above it up to the engine's (the one with connectors/);
+    only its own folder when none above has one."""
+    folders = [path.resolve().parent]
+    while not (folders[-1] / "connectors").is_dir() and folders[-1].parent != folders[-1]:
+        folders.append(folders[-1].parent)
+    return folders if (folders[-1] / "connectors").is_dir() else folders[:1]
 
 
 def expand_folders(paths: Sequence[Path]) -> list[Path]:

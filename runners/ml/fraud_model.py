@@ -103,7 +103,11 @@ def scores(path: str | Path, rows: pd.DataFrame | Sequence[Sequence[float | None
     import numpy as np
     import onnxruntime
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # One thread, as the job's provider: a forest's float32 sum in one order, so these scores
+    # are the job's to the last bit.
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     if hasattr(rows, "columns"):
         given = matrix(rows)
     else:

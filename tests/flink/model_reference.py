@@ -72,7 +72,11 @@ def feature_rows(lines: list[str]) -> dict[str, dict]:
 def _session(path: Path):
     import onnxruntime
 
-    return onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    # One thread, as the job's provider runs it: a forest's leaves are summed in one order
+    # (on several threads, a float32 sum may differ in its last bit).
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = options.inter_op_num_threads = 1
+    return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
 @dataclass(frozen=True)

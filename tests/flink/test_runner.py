@@ -23,11 +23,22 @@ def test_the_job_pulls_its_upstream_files_in_order():
     names = [s.path.name for s in flink_sql.collect_scripts([JOB], FILES_CONNECTORS)]
     assert names[:3] == ["schemas.sql", "files.sql", "transactions.sql"]
     assert names[-2:] == ["alert_aggregation.sql", "fraud_detection.sql"]
-    readers = ("high_velocity.sql", "unusual_amount.sql", "impossible_travel.sql")
+    readers = ("high_velocity.sql", "unusual_amount.sql", "impossible_travel.sql",
+               "fraud_features.sql")
     assert names.index("user_history.sql") < min(names.index(n) for n in readers)
+    assert names.index("fraud_features.sql") < names.index("scored_transactions.sql") \
+        < names.index("model_score.sql")
     assert set(names[3:-2]) == {"user_history.sql", "high_velocity.sql", "unusual_amount.sql",
                                 "impossible_travel.sql", "suspicious_sequence.sql",
-                                "suspicious_merchant.sql"}
+                                "suspicious_merchant.sql", "fraud_features.sql",
+                                "scored_transactions.sql", "model_score.sql"}
+
+
+def test_a_job_in_a_subfolder_reads_the_views_above_it():
+    backfill = REPO / "sql" / "flink" / "backfill" / "feature_log.sql"
+    names = [s.path.name for s in flink_sql.collect_scripts([backfill], FILES_CONNECTORS)]
+    assert names[-3:] == ["user_history.sql", "fraud_features.sql", "feature_log.sql"]
+    assert "scored_transactions.sql" not in names  # no model: the log of a history unscored
 
 
 def test_inserts_form_one_statement_set_and_set_statements_become_config(tmp_path):
@@ -38,13 +49,13 @@ def test_inserts_form_one_statement_set_and_set_statements_become_config(tmp_pat
     assert job.config == {"table.optimizer.reuse-optimize-block-with-digest-enabled": "true",
                           "python.fn-execution.bundle.time": "100",
                           "pipeline.name": "fraud 'detection'"}
-    assert [s.first_word for _, s, _ in job.inserts] == ["INSERT"] * 5
+    assert [s.first_word for _, s, _ in job.inserts] == ["INSERT"] * 7
     job.settings = {"pipeline.jars": "file:///j/a.jar", "python.files": "/u.zip"}
     rendered = flink_sql.render(job)
     assert "ADD JAR '/j/a.jar';" in rendered
     assert "SET 'pipeline.name' = 'fraud ''detection''';" in rendered
     body = rendered.split("EXECUTE STATEMENT SET BEGIN", 1)[1]
-    assert body.count("INSERT INTO") == 5 and body.rstrip().endswith("END;")
+    assert body.count("INSERT INTO") == 7 and body.rstrip().endswith("END;")
     assert "'path' = '/in'" in rendered and "'path' = '/out/fraud_alerts'" in rendered
 
 

@@ -1,4 +1,4 @@
--- feature_backfill: the job that writes the feature log of a history no model has scored yet,
+-- feature_log (backfill): the job that writes the feature log of a history no model has scored yet,
 -- so the first fraud model can be trained (runners/flink_sql.py on the labelled files).
 --
 -- Computes: nothing of its own: the features are fraud_features.sql's, the same definition the
@@ -9,7 +9,7 @@
 -- Parameters: none of its own.
 
 -- The name the cluster lists the job under.
-SET 'pipeline.name' = 'feature_backfill';
+SET 'pipeline.name' = 'feature_log_backfill';
 
 EXECUTE STATEMENT SET
 BEGIN
