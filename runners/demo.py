@@ -141,8 +141,9 @@ def deployed_fraud_model(paths: dict[str, str]) -> dict[str, str]:
 
 
 def fraud_model(args: argparse.Namespace, paths: dict[str, str]) -> str:
+    backfill = CHECKOUT / "sql" / "flink" / "backfill" / "feature_log.sql"
     run_logged("feature_backfill", [sys.executable, str(CHECKOUT / "runners" / "flink_sql.py"),
-                                    str(CHECKOUT / "sql" / "flink" / "backfill" / "feature_log.sql")])
+                                    str(backfill)])
     run_dag("fraud_model_training", args.fraud_training_date)
     daily = json.loads((Path(paths["reports_path"]) / "fraud" /
                         f"{args.fraud_training_date}.json").read_text())
