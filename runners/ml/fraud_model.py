@@ -15,6 +15,7 @@ so the job and this module score it alike.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,7 +74,7 @@ def export(model, path: str | Path, version: str) -> str:
     entry.key, entry.value = FEATURE_NAMES_KEY, ",".join(FEATURES)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(path.name + ".tmp")
+    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two writers never share it
     staged.write_bytes(onnx.SerializeToString())
     staged.replace(path)
     return sha256_of(path)
@@ -83,7 +84,7 @@ def export_versioned(model, folder: str | Path, version: str) -> tuple[Path, str
     """Export into `folder` as model-<sha256 prefix>.onnx: a retrained file never replaces one
     the job may be scoring with (whose checksum the registry holds). (path, sha256)."""
     folder = Path(folder)
-    staged = folder / ".model.onnx.export"
+    staged = folder / f".model.onnx.{os.getpid()}.export"
     checksum = export(model, staged, version)
     final = folder / f"model-{checksum[:12]}.onnx"
     staged.replace(final)

@@ -118,16 +118,18 @@ class Model:
         return alerts_of
 
 
-TEST_MODEL_VERSION = "test-1"
-_test_model: Model | None = None
+# The tests' models: version -> (training seed, hyperparameters). test-2 is another forest,
+# smaller, for the rollout from one version to the next.
+TEST_MODELS = {"test-1": (23, {"n_estimators": 20, "max_depth": 6}),
+               "test-2": (29, {"n_estimators": 8, "max_depth": 4})}
+_test_models: dict[str, Model] = {}
 
 
-def fraud_test_model() -> Model:
+def fraud_test_model(version: str = "test-1") -> Model:
     """A fraud model for the tests, trained by runners/ml/fraud_model.py on the reference
     features of a labelled sample; built once per source version under build/, where every
     process of a run (the mutation check's workers, the platform jobs) finds the same file."""
-    global _test_model
-    if _test_model is None:
+    if version not in _test_models:
         import hashlib
 
         from runners.ml import fraud_model
@@ -136,23 +138,25 @@ def fraud_test_model() -> Model:
         sources = [Path(fraud_model.__file__), Path(__file__),
                    Path(generate_transactions.__file__)]
         key = hashlib.sha256(b"".join(p.read_bytes() for p in sources)).hexdigest()[:12]
-        path = Path(__file__).resolve().parents[2] / "build" / "test-model" / key / "fraud.onnx"
+        path = (Path(__file__).resolve().parents[2] / "build" / "test-model" / key
+                / f"fraud-{version}.onnx")
         if not path.exists():
-            _train(path)
-        _test_model = Model(path, TEST_MODEL_VERSION, fraud_model.sha256_of(path))
-    return _test_model
+            _train(path, version)
+        _test_models[version] = Model(path, version, fraud_model.sha256_of(path))
+    return _test_models[version]
 
 
-def _train(path: Path) -> None:
+def _train(path: Path, version: str) -> None:
     import pandas as pd
 
     from runners.ml import fraud_model
     from runners.sample_data.generate_transactions import FRAUD, Rates, events
 
-    labelled = list(events(6000, users=120, seed=23, rates=Rates()))
+    seed, hyperparameters = TEST_MODELS[version]
+    labelled = list(events(6000, users=120, seed=seed, rates=Rates()))
     fraud = {seed_rules.check(line)[0]["transactionId"] for _, line, label in labelled
              if label in FRAUD}
     rows = pd.DataFrame(feature_rows([line for _, line, _ in labelled]).values())
     rows[fraud_model.LABEL] = rows["transaction_id"].isin(fraud)
-    model = fraud_model.train(rows, {"n_estimators": 20, "max_depth": 6})
-    fraud_model.export(model, path, TEST_MODEL_VERSION)
+    model = fraud_model.train(rows, hyperparameters)
+    fraud_model.export(model, path, version)
