@@ -84,8 +84,35 @@ def inputs(tmp_path: Path) -> dict[str, str]:
         {"date": "2026-01-01", "status": "deployed", "metrics": {**metrics, "f1_score": 0.8}}))
     (churn / "2026-01-02.json").write_text(json.dumps(
         {"date": "2026-01-02", "status": "rejected", "min_f1": 0.75, "metrics": metrics}))
+    # The fraud model against the rules: held-out T1..T6 (T1, T2, T3 fraud) and a training row.
+    write_table(lake, "fraud_training_set", [
+        {"transaction_id": f"T{n}", "is_fraud": int(n <= 3), "split": "holdout"}
+        for n in range(1, 7)] + [{"transaction_id": "T9", "is_fraud": 1, "split": "train"}],
+        pa.schema([("transaction_id", pa.string()), ("is_fraud", pa.int32()),
+                   ("split", pa.string())]))
+    history = tmp_path / "alerts" / "alert_history"
+    history.mkdir(parents=True)
+    (history / "part-0").write_text("".join(json.dumps(row) + "\n" for row in [
+        {"transaction_id": "T1", "alert_type": "UNUSUAL_AMOUNT,MODEL_SCORE"},
+        {"transaction_id": "T2", "alert_type": "MODEL_SCORE"},
+        {"transaction_id": "T2", "alert_type": "HIGH_VELOCITY"},  # another 5-s window
+        {"transaction_id": "T4", "alert_type": "MODEL_SCORE,SUSPICIOUS_MERCHANT"},
+        {"transaction_id": "T5", "alert_type": "SUSPICIOUS_MERCHANT"},
+        {"transaction_id": "T9", "alert_type": "IMPOSSIBLE_TRAVEL"},  # not held out
+    ]))
+    scores = tmp_path / "alerts" / "fraud_scores"
+    scores.mkdir(parents=True)
+    (scores / "part-0").write_text("".join(
+        json.dumps({"transaction_id": t, "fraud_score": score}) + "\n"
+        for t, score in [("T1", 1.0), ("T2", 0.96), ("T3", 0.05), ("T4", 0.0499),
+                         ("T5", 0.1), ("T6", 0.0)]))
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    (labels / "fraud_labels.jsonl").write_text("".join(
+        json.dumps({"transaction_id": t, "label": label, "label_time": 0}) + "\n"
+        for t, label in [("T1", "fraud"), ("T2", "fraud"), ("T3", "fraud"), ("T5", "genuine")]))
     return {"lake_path": str(lake), "alerts_path": str(tmp_path / "alerts"),
-            "reports_path": str(tmp_path / "reports")}
+            "reports_path": str(tmp_path / "reports"), "fraud_labels_path": str(labels)}
 
 
 def rows_of(query: str, variables: dict[str, str]) -> list[tuple]:
@@ -136,6 +163,31 @@ def test_model_metrics_of_the_newest_report(inputs):
     ]
 
 
+def test_each_detector_on_the_held_out_rows(inputs):
+    """Flagged: a combined alert names the type. precision = flagged fraud / flagged, recall =
+    flagged fraud / fraud (3 of the 6 held-out rows); 0 where nothing is flagged."""
+    assert rows_of("fraud_detectors_on_held_out", inputs) == [
+        (1, "HIGH_VELOCITY", 6, 3, 1, 1, 1.0, 1 / 3),
+        (2, "UNUSUAL_AMOUNT", 6, 3, 1, 1, 1.0, 1 / 3),
+        (3, "IMPOSSIBLE_TRAVEL", 6, 3, 0, 0, 0, 0.0),
+        (4, "SUSPICIOUS_SEQUENCE", 6, 3, 0, 0, 0, 0.0),
+        (5, "SUSPICIOUS_MERCHANT", 6, 3, 2, 0, 0.0, 0.0),
+        (6, "MODEL_SCORE", 6, 3, 3, 2, 2 / 3, 2 / 3),
+    ]
+
+
+def test_the_score_distribution_by_truth_with_empty_buckets(inputs):
+    rows = rows_of("fraud_score_distribution", inputs)
+    assert len(rows) == 40 and [r[1] for r in rows[:20]] == [b / 20 for b in range(20)]
+    assert [r[2] for r in rows[:20]] == [(b + 1) / 20 for b in range(20)]
+    counts = {(truth, start): n for truth, start, _, n in rows if n}
+    # 1.0 falls in the last bucket, 0.05 opens the second, 0.0499 stays in the first.
+    assert counts == {("fraud", 0.95): 2, ("fraud", 0.05): 1,
+                      ("genuine", 0.0): 2, ("genuine", 0.1): 1}
+    assert rows_of("fraud_score_distribution", {**inputs, "bucket_count": "10"})[-1][1:] \
+        == (0.9, 1.0, 0)
+
+
 def test_page_has_a_chart_per_section(inputs, tmp_path):
     out = tmp_path / "page.html"
     assert report.main(["--out", str(out)] + [f"--var={k}={v}" for k, v in inputs.items()]) == 0
@@ -143,7 +195,9 @@ def test_page_has_a_chart_per_section(inputs, tmp_path):
     sections = re.findall(r'<section id="([a-z_]+)">(.*?)</section>', page, re.S)
     assert [name for name, _ in sections] == [s.query for s in report.SECTIONS]
     assert all("<svg" in body for _, body in sections)
-    assert page.count("<figure>") == 2  # one small chart per category
+    # One small chart per category; precision and recall; fraud and genuine scores.
+    assert page.count("<figure>") == 6
+    assert "3 of them confirmed fraud" in page
     assert "P1, P2 → P3" in page and "gate f1 ≥ 0.75" in page and "rejected" in page
     assert "<script" not in page
 
@@ -154,9 +208,12 @@ def test_missing_input_is_named_and_the_rest_is_drawn(inputs, tmp_path, capsys):
     variables = {**inputs, "alerts_path": str(missing)}
     assert report.main(["--out", str(out)] + [f"--var={k}={v}" for k, v in variables.items()]) == 1
     problem = capsys.readouterr().err
-    assert "alerts_by_type_over_time.sql" in problem and str(missing) in problem
+    for query in ("alerts_by_type_over_time", "fraud_detectors_on_held_out",
+                  "fraud_score_distribution"):  # the three that read the fraud job's outputs
+        assert f"{query}.sql" in problem
+    assert str(missing) in problem
     page = out.read_text()
-    assert page.count('class="missing"') == 1 and page.count("<svg") == 5
+    assert page.count('class="missing"') == 3 and page.count("<svg") == 5
 
 
 def test_labels_are_escaped(inputs, tmp_path):

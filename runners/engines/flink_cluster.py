@@ -60,6 +60,17 @@ def stop_with_savepoint(jobmanager: str, job_id: str, directory: str) -> str:
     raise TimeoutError(f"no savepoint of job {job_id} after {SAVEPOINT_TIMEOUT_S} s")
 
 
+def runner_error(stderr: str) -> str | None:
+    """The runner's last `error:` with its indented causes, on one line."""
+    lines = stderr.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("error:")]
+    if not starts:
+        return None
+    block = [lines[starts[-1]]]
+    block += [line.strip() for line in lines[starts[-1] + 1:] if line.startswith(" ")]
+    return " ".join(block)
+
+
 def submit(jobmanager: str, profile: str, variables: Mapping[str, str],
            restore: str | Path | None = None, job_file: Path = JOB_FILE) -> str:
     """Submit the job file (detached) and wait until it runs; its job id. A submission that
@@ -74,9 +85,8 @@ def submit(jobmanager: str, profile: str, variables: Mapping[str, str],
     print(done.stdout, done.stderr[-2000:])
     submitted = re.search(r"as job ([0-9a-f]{32})", done.stdout)
     if done.returncode != 0 or not submitted:
-        errors = [ln for ln in done.stderr.splitlines() if ln.startswith("error:")]
-        raise RuntimeError(errors[-1] if errors else f"the submission failed:\n"
-                                                     f"{done.stderr[-3000:]}")
+        raise RuntimeError(runner_error(done.stderr) or f"the submission failed:\n"
+                                                         f"{done.stderr[-3000:]}")
     job_id = submitted.group(1)
     deadline = time.monotonic() + START_TIMEOUT_S
     while (state := rest(jobmanager, f"/jobs/{job_id}")["state"]) != "RUNNING":

@@ -88,6 +88,32 @@ def draw_metrics(rows: Rows) -> str:
             f"{first['holdout_rows']:,} held-out customers.</p>{chart}")
 
 
+def draw_detectors(rows: Rows) -> str:
+    if not rows or not rows[0]["held_out"]:
+        return "<p>No held-out labelled transactions yet.</p>"
+    first = rows[0]
+    charts_of = [(name, [(row["detector"], row[column]) for row in rows])
+                 for name, column in (("Precision", "precision_rate"), ("Recall", "recall_rate"))]
+    figures = "".join(
+        f"<figure><figcaption>{name}</figcaption>"
+        + charts.bar_chart(bars, width=440, label_width=170, max_value=1.0,
+                           value_text=lambda share: f"{share:.3f}")
+        + "</figure>" for name, bars in charts_of)
+    return (f"<p>{first['held_out']:,} held-out transactions, {first['fraud']:,} of them "
+            f'confirmed fraud.</p><div class="grid">{figures}</div>')
+
+
+def draw_scores(rows: Rows) -> str:
+    by_truth: dict[str, list[tuple[str, float]]] = {}
+    for row in rows:
+        by_truth.setdefault(row["truth"], []).append(
+            (f"{row['bucket_from']:.2f}–{row['bucket_to']:.2f}", row["transaction_count"]))
+    return '<div class="grid">' + "".join(
+        f"<figure><figcaption>{escape(truth)}</figcaption>"
+        f"{charts.bar_chart(bars, width=440, label_width=110)}</figure>"
+        for truth, bars in sorted(by_truth.items())) + "</div>"
+
+
 SECTIONS = [
     Section("top_products_per_category", "Top products per category",
             "Purchases of each category's best sellers (sql/spark/popular_products.sql).",
@@ -99,6 +125,13 @@ SECTIONS = [
             "side makes the right side that many times likelier.", draw_rules),
     Section("alerts_by_type_over_time", "Fraud alerts by type over time",
             "Each detector's alerts per hour of transaction time (sql/flink/).", draw_alerts),
+    Section("fraud_detectors_on_held_out", "The fraud model against each rule",
+            "Precision and recall of each alert type on the held-out labelled transactions of "
+            "the newest fraud training set (sql/spark/fraud/, dags/fraud_model_training.py).",
+            draw_detectors),
+    Section("fraud_score_distribution", "Fraud scores",
+            "How the deployed fraud model scored every valid transaction, confirmed fraud and "
+            "the rest apart (sql/flink/scored_transactions.sql).", draw_scores),
     Section("model_metrics", "Churn model",
             "Holdout metrics of the newest churn model, and the deployment gate "
             "(dags/ml_pipeline_customer_churn.py).", draw_metrics),

@@ -17,6 +17,7 @@ from runners.engines import flink_sql
 from runners.profiles import load_profile
 from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
+from tests.flink.harness import read_sink, run_job
 from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
@@ -57,11 +58,11 @@ def replayed(broker, warehouse, tmp_path_factory):
     _, _, jdbc_url = warehouse
     tmp = tmp_path_factory.mktemp("kafka")
     run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
-    return stream, topic, seed_rules.expected_of_job(stream, fraud_test_model().alerts())
+    return stream, topic, seed_rules.expected_of_job(stream, fraud_test_model().alerts()), tmp
 
 
 def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):
-    _, topic, expected = replayed
+    _, topic, expected, _ = replayed
     got = consume_committed(broker, f"{topic}-alerts")
     assert expected["fraud_alerts"]
     assert alert_set(got) == alert_set(expected["fraud_alerts"])
@@ -69,14 +70,35 @@ def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):
 
 
 def test_the_warehouse_gets_every_combined_alert_once(warehouse, replayed):
-    _, _, expected = replayed
+    _, _, expected, _ = replayed
     rows = warehouse_rows(warehouse)
     assert alert_set(rows) == alert_set(expected["alert_history"])
     assert len(rows) == len(expected["alert_history"])
 
 
 def test_a_replay_adds_no_warehouse_row(broker, warehouse, replayed, tmp_path):
-    _, topic, expected = replayed
+    _, topic, expected, _ = replayed
     _, _, jdbc_url = warehouse
     run_platform_job(broker, jdbc_url, topic, "fraud-detection-replay", tmp_path)
     assert len(warehouse_rows(warehouse)) == len(expected["alert_history"])
+
+
+def test_kafka_and_a_file_replay_log_identical_feature_rows(warehouse, replayed, tmp_path):
+    """The parity of serving and training: the same transactions streamed from Kafka and
+    replayed from a file give the same feature rows, scores and versions, to the last bit."""
+    stream, _, _, tmp = replayed
+    replay = run_job(tmp_path, stream)
+
+    def by_id(rows: list[dict]) -> dict[str, dict]:
+        return {row["transaction_id"]: row for row in rows}
+
+    streamed = read_sink(tmp / "fraud_features")
+    assert len(streamed) == len(replay.rows["feature_log"]) > 4000
+    assert by_id(streamed) == by_id(replay.rows["feature_log"])
+    connection, schema, _ = warehouse
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT transaction_id, user_id, fraud_score, model_version, "
+                       f"transaction_time FROM {schema}.fraud_scores")
+        columns = [c.name for c in cursor.description]
+        in_warehouse = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    assert by_id(in_warehouse) == by_id(replay.rows["fraud_scores"])

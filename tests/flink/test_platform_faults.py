@@ -1,14 +1,17 @@
 """The fraud job as deployed (platform profile: Kafka in, exactly-once Kafka out, JDBC upsert into
-PostgreSQL) through the platform's faults, each injected for real while a stream is produced:
+PostgreSQL) through the platform's faults, injected for real, one after the other, while one
+stream is produced:
 
-- the Kafka broker stopped for 20 s and started again on the same data folder;
-- the warehouse's PostgreSQL stopped for 20 s;
-- the Python UDF worker processes killed (SIGKILL), not the JVM.
+- 5 s in: the Kafka broker stopped for 20 s and started again on the same data folder;
+- 30 s in: the warehouse's PostgreSQL stopped for 20 s;
+- 55 s in: the Python UDF worker processes killed (SIGKILL), not the JVM.
 
-After each, a read_committed consumer of `fraud-alerts` and of the per-detector topic, and the
+Then a read_committed consumer of `fraud-alerts` and of the per-detector topic, and the
 warehouse table fraud_alerts, must hold exactly the reference's alerts (tests/flink/seed_rules.py),
 each once. The job is one process (runners/flink_sql.py on its MiniCluster); it recovers by
-itself, under the profile's bounded restart strategy, from its last checkpoint.
+itself, under the profile's bounded restart strategy, from its last checkpoint. One job and one
+stream take the three faults: each needs a running job that has checkpointed, and a job's start
+is most of a run's time.
 """
 
 from __future__ import annotations
@@ -50,11 +53,11 @@ from tests.flink.test_fraud_end_to_end import alert_set
 
 pytestmark = pytest.mark.postgres
 
-TRANSACTIONS = 6_000
-RATE = 200  # lines a second: the stream lasts 30 s
-FAULT_AFTER = 5  # seconds into the stream
+TRANSACTIONS = 8_000
+RATE = 100  # lines a second: the stream lasts 80 s
 OUTAGE = 20  # seconds
-CATCH_UP = 150  # seconds after the stream ends
+KILL_AFTER = 55  # seconds into the stream: the Python workers' kill
+CATCH_UP = 180  # seconds after the stream ends
 
 
 @dataclass
@@ -63,15 +66,15 @@ class FaultRun:
     warehouse: tuple[str, str, str]
     expected: dict[str, list[dict]]
     log: str  # the job's Flink log
-    injected: str  # what the fault did, for the assertion messages
+    injected: str  # what the faults did, for the assertion messages
     workers_at_end: list[int]  # the job's Python worker processes once it caught up
     stream: list[str]  # the lines produced, in order
 
 
 def run_through(broker: str, postgres_url: str, tmp: Path,
-                fault: Callable[[int], str]) -> FaultRun:
-    """Start the job, produce the stream, call fault(job pid) FAULT_AFTER s into it, and wait
-    until every expected output is there (and 6 s more, for any duplicate to show)."""
+                faults: list[tuple[float, Callable[[int], str]]]) -> FaultRun:
+    """Start the job, produce the stream, call each fault(job pid) at its second of the stream,
+    and wait until every expected output is there (and 6 s more, for any duplicate to show)."""
     # No late lines and no same-millisecond ties: which lines are late right after a restart
     # depends on where the checkpoint fell (test_exactly_once.py says why).
     stream = [line for _, line, _ in events(TRANSACTIONS, users=150, seed=29,
@@ -90,8 +93,11 @@ def run_through(broker: str, postgres_url: str, tmp: Path,
         producer = threading.Thread(target=produce_lines, args=(broker, topic, stream),
                                     kwargs={"rate": RATE})
         producer.start()
-        time.sleep(FAULT_AFTER)
-        injected = fault(job.pid)
+        started, done = time.monotonic(), []
+        for at, fault in faults:
+            time.sleep(max(0.0, started + at - time.monotonic()))
+            done.append(fault(job.pid))
+        injected = ", then ".join(done)
         producer.join()
         wanted, seen = expected_counts(expected), {}
 
@@ -137,14 +143,35 @@ def outage(name: str, stop: Callable[[], object], start: Callable[[], object]
     return fault
 
 
-# --- the broker restarts ----------------------------------------------------------------------
+# --- the three faults, in one run ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def broker_restarted(broker, postgres_url, tmp_path_factory) -> FaultRun:
+def faulted(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, list[int]]:
+    killed: list[int] = []
     # kafka_broker.start() uses the same data folder (data/kafka-PORT/logs).
-    return run_through(broker, postgres_url, tmp_path_factory.mktemp("broker"),
-                       outage("a broker restart", kafka_broker.stop, kafka_broker.start))
+    run = run_through(broker, postgres_url, tmp_path_factory.mktemp("faults"), [
+        (5, outage("a broker restart", kafka_broker.stop, kafka_broker.start)),
+        (30, outage("a warehouse outage", local_postgres.stop, local_postgres.start)),
+        (KILL_AFTER, kill_the_python_workers(killed))])
+    return run, killed
 
+
+@pytest.fixture(scope="module")
+def broker_restarted(faulted) -> FaultRun:
+    return faulted[0]
+
+
+@pytest.fixture(scope="module")
+def warehouse_outage(faulted) -> FaultRun:
+    return faulted[0]
+
+
+@pytest.fixture(scope="module")
+def workers_killed(faulted) -> tuple[FaultRun, list[int]]:
+    return faulted
+
+
+# --- the broker restarts ----------------------------------------------------------------------
 
 def test_every_alert_once_after_a_broker_restart(broker, broker_restarted):
     assert_every_alert_once(broker, broker_restarted)
@@ -158,12 +185,6 @@ def test_the_generator_sent_every_transaction_once_through_the_restart(broker, b
 
 
 # --- the warehouse goes away ------------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def warehouse_outage(broker, postgres_url, tmp_path_factory) -> FaultRun:
-    return run_through(broker, postgres_url, tmp_path_factory.mktemp("warehouse"),
-                       outage("a warehouse outage", local_postgres.stop, local_postgres.start))
-
 
 def test_every_alert_once_after_a_warehouse_outage(broker, warehouse_outage):
     assert_every_alert_once(broker, warehouse_outage)
@@ -203,11 +224,8 @@ def gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-@pytest.fixture(scope="module")
-def workers_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, list[int]]:
-    killed = []
-
-    def kill_the_python_workers(job: int) -> str:
+def kill_the_python_workers(killed: list[int]) -> Callable[[int], str]:
+    def fault(job: int) -> str:
         # One per subtask. A worker is noticed dead when its next row comes; the haversine UDF
         # sees few rows (impossible_travel.sql's prefilter), so each subtask's worker is
         # killed: the first candidate after the kill, on either subtask, fails the task.
@@ -222,13 +240,17 @@ def workers_killed(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, li
         killed.extend(workers)
         return f"SIGKILL of the Python workers {workers}"
 
-    run = run_through(broker, postgres_url, tmp_path_factory.mktemp("worker"),
-                      kill_the_python_workers)
-    return run, killed
+    return fault
 
 
 def test_every_alert_once_after_the_python_workers_are_killed(broker, workers_killed):
     assert_every_alert_once(broker, workers_killed[0])
+
+
+def after_the_kill_from() -> int:
+    """The first line surely produced after the kill: the producer keeps to its rate at best, so
+    the line at the kill's second, and 10% more, came after it."""
+    return int(1.1 * RATE * KILL_AFTER)
 
 
 def test_the_kill_happened_and_new_workers_computed_the_udf_after_it(broker, workers_killed):
@@ -238,7 +260,7 @@ def test_the_kill_happened_and_new_workers_computed_the_udf_after_it(broker, wor
     run, killed = workers_killed
     assert killed and not set(killed) & set(run.workers_at_end)
     after_the_kill = {record["transactionId"] for record, _, _ in
-                      map(seed_rules.check, run.stream[2 * RATE * FAULT_AFTER:]) if record}
+                      map(seed_rules.check, run.stream[after_the_kill_from():]) if record}
     computed = {alert["transactionId"] for alert in
                 consume_committed(broker, f"{run.topic}-alerts-by-detector")
                 if alert["alertType"] == "IMPOSSIBLE_TRAVEL"}
@@ -246,13 +268,13 @@ def test_the_kill_happened_and_new_workers_computed_the_udf_after_it(broker, wor
 
 
 def test_the_udf_had_rows_to_compute_after_the_kill(workers_killed):
-    """The precondition of the test above: transactions sent after the kill (margin: twice the
-    lines sent before it) raised IMPOSSIBLE_TRAVEL alerts, which need the Python UDF. How the
+    """The precondition of the test above: transactions sent after the kill (from
+    after_the_kill_from) raised IMPOSSIBLE_TRAVEL alerts, which need the Python UDF. How the
     work came back varies: most runs restart the job from its checkpoint, some go on without a
     logged restart (docs/operations.md); every alert came out once in all of them."""
     run, _ = workers_killed
     after_the_kill = {record["transactionId"] for record, _, _ in
-                      map(seed_rules.check, run.stream[2 * RATE * FAULT_AFTER:]) if record}
+                      map(seed_rules.check, run.stream[after_the_kill_from():]) if record}
     assert any(alert["transactionId"] in after_the_kill
                for alert in run.expected["detector_alerts"]
                if alert["alertType"] == "IMPOSSIBLE_TRAVEL")

@@ -22,12 +22,13 @@
 --   fraud_scores       the warehouse table fraud_scores (sql/warehouse/fraud_scores.sql), upserted
 --                      on transaction_id over restartable-jdbc, as alert_history;
 --   feature_log        the lake's feature log under ${fraud_features_path}, JSON files by day
---                      (day=YYYY-MM-DD), published at checkpoints: what training reads.
+--                      (day=YYYY-MM-DD), each rolled within ${feature_log_roll} and published at
+--                      the next checkpoint: what training reads.
 --   Each sink's Kafka transactional ids start with its topic's name: two jobs writing to
 --   different topics never fence each other, and a restarted job aborts what its killed
 --   predecessor left open on the same topic.
 -- Parameters: kafka_bootstrap, transactions_topic, alerts_topic, kafka_bounded_mode, consumer_group,
---   fraud_features_path, source_parallelism (how many subtasks read the topic: at most its partition count, or the
+--   fraud_features_path, feature_log_roll, source_parallelism (how many subtasks read the topic: at most its partition count, or the
 --   reader without a partition holds the watermark back and every window stalls),
 --   fraud_jdbc_url (jdbc:postgresql://host:port/db?user=...; a password, if any, comes in it
 --   from the environment, never from a file).
@@ -36,6 +37,7 @@
 -- @param kafka_bounded_mode = unbounded
 -- @param consumer_group = fraud-detection
 -- @param source_parallelism = 1
+-- @param feature_log_roll = 1 min
 
 -- Each table takes its columns from sql/flink/schemas.sql (LIKE). The flink dialect of
 -- the linter requires a column list before LIKE, which Flink does not: lint skips these.
@@ -130,6 +132,10 @@ PARTITIONED BY (`day`)
 WITH (
     'connector' = 'filesystem',
     'path' = '${fraud_features_path}',
+    -- A JSON file is published at the first checkpoint after it rolls, at the latest every
+    -- ${feature_log_roll} (a row format does not roll at each checkpoint by itself).
+    'sink.rolling-policy.rollover-interval' = '${feature_log_roll}',
+    'sink.rolling-policy.check-interval' = '${feature_log_roll}',
     'format' = 'json'
 )
 LIKE feature_log_schema;
