@@ -225,7 +225,10 @@ def fraud_model_training():
         from runners.ml import fraud_model
 
         deployed = fraud_model.deployed_model(registry_hook(params["warehouse_conn_id"]))
-        return fraud_rollout.roll_out(new, deployed, params)
+        outcome = fraud_rollout.roll_out(new, deployed, params)
+        # The copy a run without the registry's row scores with (the job's defaults).
+        fraud_model.publish(new, Path(location("models_path")) / MODEL_NAME / "deployed")
+        return outcome
 
     mark_deployed = SQLExecuteQueryOperator(
         task_id="mark_deployed",

@@ -70,8 +70,9 @@ def export(model, path: str | Path, version: str) -> str:
                    options={id(forest): {"zipmap": False}},
                    target_opset={"": 17, "ai.onnx.ml": 3})
     onnx.doc_string = f"fraud model {version}"
-    entry = onnx.metadata_props.add()
-    entry.key, entry.value = FEATURE_NAMES_KEY, ",".join(FEATURES)
+    for key, value in ((FEATURE_NAMES_KEY, ",".join(FEATURES)), ("version", version)):
+        entry = onnx.metadata_props.add()
+        entry.key, entry.value = key, value
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two writers never share it
@@ -205,3 +206,16 @@ def check_file(model: dict[str, str]) -> None:
     if actual != model["model_sha256"]:
         raise ValueError(f"model file {path}: its sha256 is {actual}, not the registry's "
                          f"{model['model_sha256']}")
+
+
+def publish(model: dict[str, str], folder: Path) -> Path:
+    """Copy the model's file to folder/model.onnx, replacing the one there at once; the fraud
+    job's defaults score with it (sql/flink/scored_transactions.sql)."""
+    import shutil
+
+    check_file(model)
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".model.onnx.{os.getpid()}.tmp"
+    shutil.copyfile(model["model_path"], staged)
+    staged.replace(folder / "model.onnx")
+    return folder / "model.onnx"

@@ -8,17 +8,19 @@
 --   INPUT, in order.
 -- Output: scored_transactions, read by model_score.sql (the sixth alert type), the fraud_scores
 --   sink and the feature log.
--- Parameters: the deployed model, as the registry (model_registry) holds it and the deploy
+-- Parameters: the deployed model, as the registry (model_registry) holds it and a deployment
 --   passes it: fraud_model_path (an ONNX file: runners/ml/fraud_model.py exports one),
---   fraud_model_version, fraud_model_sha256.
+--   fraud_model_version, fraud_model_sha256. The defaults score with the model deployed last
+--   on this machine (dags/fraud_model_training.py keeps a copy there), its version read from
+--   the file and its checksum not checked; the platform's submissions give all three.
 -- How: fraud_model is declared with the 'onnx' provider (udfs/java/sqlplatform/ml): at
 --   submission it checks the file exists, has the registry's checksum and takes these features
 --   (count and names), and fails with one line naming the file or the column otherwise; each
 --   TaskManager scores with ONNX Runtime, no network call. A NULL feature reaches the model as
 --   NaN, which the model file's imputer replaces by the training median.
--- @param fraud_model_path = data/models/fraud/deployed.onnx
--- @param fraud_model_version = none
--- @param fraud_model_sha256 = none
+-- @param fraud_model_path = data/models/fraud_detection/deployed/model.onnx
+-- @param fraud_model_version =
+-- @param fraud_model_sha256 =
 
 -- The linter's flink dialect cannot parse CREATE MODEL: lint skips this statement.
 -- noqa: disable=all

@@ -38,7 +38,7 @@ def millis(day: int) -> int:
 def lake(tmp_path_factory) -> tuple[Path, dict[str, dict], set[str]]:
     """A feature log by day, the labels, and an alert history; (root, features, fraud ids)."""
     root = tmp_path_factory.mktemp("fraud_lake")
-    labelled = list(events(12_000, users=120, seed=41, rates=Rates()))
+    labelled = list(events(8_000, users=80, seed=41, rates=Rates()))
     features = feature_rows([line for _, line, _ in labelled])
     fraud = {seed_rules.check(line)[0]["transactionId"] for _, line, label in labelled
              if label in FRAUD} & set(features)

@@ -165,3 +165,39 @@ def test_a_feature_that_is_not_double_is_named(model, tmp_path):
     message = failure(model, tmp_path, inputs="f1 DOUBLE, f2 DOUBLE, f3 STRING",
                       types=("DOUBLE", "DOUBLE", "STRING"))
     assert "model fraud_model: INPUT column f3 is STRING; features are DOUBLE" in message
+
+
+def test_without_a_version_option_a_file_that_names_none_is_refused(model, tmp_path):
+    message = failure(model, tmp_path, variables={"model_version": "", "model_sha256": ""})
+    assert f"model file {model[0]} names no version: give the model's 'version' option" \
+        in message
+
+
+def test_without_version_and_checksum_the_files_own_version_scores(tmp_path):
+    """A model deployed on this machine without its registry row (the job's defaults): the
+    version comes from the file the training pipeline wrote, the checksum is not checked."""
+    from runners.ml import fraud_model
+    from tests.flink.model_reference import fraud_test_model
+
+    exported = fraud_test_model()
+    path = tmp_path / "features.sql"
+    names = ", ".join(f"{name} DOUBLE" for name in fraud_model.FEATURES)
+    values = ", ".join(["CAST(1.0 AS DOUBLE)"] * len(fraud_model.FEATURES))
+    path.write_text(f"""CREATE TEMPORARY VIEW feature_rows AS
+SELECT * FROM (VALUES (1, {values})) AS given (id, {", ".join(fraud_model.FEATURES)});
+
+CREATE TEMPORARY MODEL fraud_model INPUT ({names})
+OUTPUT (fraud_score DOUBLE, model_version STRING)
+WITH ('provider' = 'onnx', 'path' = '{exported.path}', 'version' = '', 'sha256' = '');
+
+CREATE TEMPORARY TABLE scores (id INT, fraud_score DOUBLE, model_version STRING)
+WITH ('connector' = 'filesystem', 'path' = '{tmp_path / "out"}', 'format' = 'json');
+
+INSERT INTO scores SELECT id, fraud_score, model_version
+FROM ML_PREDICT(TABLE feature_rows, MODEL fraud_model,
+                DESCRIPTOR({", ".join(fraud_model.FEATURES)}));
+""")
+    run(path, {})
+    (score, version), = read_scores(tmp_path / "out").values()
+    assert version == "test-1"
+    assert score == exported.scores([dict.fromkeys(fraud_model.FEATURES, 1.0)])[0]

@@ -44,6 +44,8 @@ final class OnnxModelFile implements Serializable {
     /** The file, or a ValidationException naming what is wrong with it. */
     /** The model's metadata property that lists its features, comma-separated, in order. */
     static final String FEATURE_NAMES = "features";
+    /** The metadata property that names the model's version, when the options do not. */
+    static final String VERSION = "version";
 
     static OnnxModelFile check(String path, String version, String expectedSha256,
                                List<String> columns) {
@@ -88,7 +90,13 @@ final class OnnxModelFile implements Serializable {
                         + PROBABILITIES + "' output (outputs: " + session.getOutputNames()
                         + "); export the classifier with skl2onnx's zipmap=False");
             }
-            return new OnnxModelFile(path, version, actual, only.getKey(), columns.size());
+            String named = version != null ? version
+                    : session.getMetadata().getCustomMetadata().get(VERSION);
+            if (named == null || named.isBlank()) {
+                throw new ValidationException("model file " + path + " names no version: give "
+                        + "the model's 'version' option");
+            }
+            return new OnnxModelFile(path, named, actual, only.getKey(), columns.size());
         } catch (OrtException error) {
             throw new ValidationException("model file " + path + " is not a readable ONNX "
                     + "model: " + error.getMessage());

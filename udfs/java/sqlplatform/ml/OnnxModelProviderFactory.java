@@ -41,9 +41,11 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
     public static final ConfigOption<String> PATH = ConfigOptions.key("path").stringType()
             .noDefaultValue().withDescription("The ONNX file.");
     public static final ConfigOption<String> VERSION = ConfigOptions.key("version").stringType()
-            .noDefaultValue().withDescription("The model's version, returned with each score.");
+            .noDefaultValue().withDescription("The model's version, returned with each score; "
+                    + "empty: the file's own (its metadata property 'version').");
     public static final ConfigOption<String> SHA256 = ConfigOptions.key("sha256").stringType()
-            .noDefaultValue().withDescription("The file's expected SHA-256, from the registry.");
+            .noDefaultValue().withDescription("The file's expected SHA-256, from the registry; "
+                    + "empty: not checked.");
 
     @Override
     public String factoryIdentifier() {
@@ -52,12 +54,12 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> requiredOptions() {
-        return Set.of(PATH, VERSION);
+        return Set.of(PATH);
     }
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(SHA256);
+        return Set.of(VERSION, SHA256);
     }
 
     @Override
@@ -67,15 +69,15 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
         String name = context.getObjectIdentifier().getObjectName();
         String path = options.get(PATH.key());
         String version = options.get(VERSION.key());
-        if (path == null || version == null) {
-            throw new ValidationException(
-                    "model " + name + ": the 'path' and 'version' options are required");
+        if (path == null || path.isBlank()) {
+            throw new ValidationException("model " + name + ": the 'path' option is required");
         }
         List<String> features = columnNames(model.getResolvedInputSchema());
         checkInput(name, model.getResolvedInputSchema());
         checkOutput(name, model.getResolvedOutputSchema());
-        return new Provider(
-                OnnxModelFile.check(path, version, options.get(SHA256.key()), features));
+        String sha256 = options.get(SHA256.key());
+        return new Provider(OnnxModelFile.check(path, version == null || version.isBlank()
+                ? null : version, sha256 == null || sha256.isBlank() ? null : sha256, features));
     }
 
     private static List<String> columnNames(ResolvedSchema schema) {
