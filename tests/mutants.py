@@ -65,12 +65,13 @@ FAST_TESTS = {
     "sql/flink/": ["tests/flink/test_detectors.py"],
     # The fraud model's features, scores and alerts, and what they share with the rules: the
     # user's history (its features are compared with the reference's, number by number) and
-    # the aggregation of all six alert types (a generated stream holds every combination).
+    # the aggregation (the rules' hand-written edges, and all six types on a generated stream).
     "sql/flink/user_history.sql": ["tests/flink/test_model_score.py"],
     "sql/flink/fraud_features.sql": ["tests/flink/test_model_score.py"],
     "sql/flink/scored_transactions.sql": ["tests/flink/test_model_score.py"],
     "sql/flink/model_score.sql": ["tests/flink/test_model_score.py"],
-    "sql/flink/alert_aggregation.sql": ["tests/flink/test_model_score.py"],
+    "sql/flink/alert_aggregation.sql": ["tests/flink/test_detectors.py",
+                                        "tests/flink/test_model_score.py"],
     # The raw sources' parameters (max_null_rate) set the churn DAG's raw-data checks.
     "sql/spark/churn/churn_sources.sql": ["tests/spark/test_churn_features.py",
                                           "tests/airflow/test_data_checks.py"],
