@@ -8,7 +8,12 @@ It generates the transactions once (reused on later runs), then runs each job --
              (benchmarks/flink/seed_job/, compiled here with javac against the wheel's jars),
              with the SQL job's watermark rule (a watermark whenever it moved more than 200 ms
              of event time), and again with the seed's own (every 200 ms of wall-clock time);
-- job:       sql/flink/fraud_detection.sql, all five outputs to blackhole sinks;
+- job:       sql/flink/fraud_detection.sql, all seven outputs to blackhole sinks, scoring with
+             the model deployed last on this machine (make demo deploys one), or the one
+             --var fraud_model_path=... names;
+- job@rules: the same job without the fraud model: scored_transactions.sql's view replaced by an
+             empty one, so the planner drops the features, the scoring and their sinks (the
+             job as it was before the model);
 - parse and each detector alone (benchmarks/flink/queries/, one query per file);
 - the haversine variants: impossible_travel with Flink's thread mode for Python functions, and
   with the distance written in SQL instead of the Python UDF;
@@ -100,7 +105,7 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
 
     QUERY is a file of the checkout, a query of benchmarks/flink/queries/, or a detector, which
     runs alone through queries/detector.sql. QUERY@thread runs its Python functions in Flink's
-    thread mode (PEMJA, in the JVM).
+    thread mode (PEMJA, in the JVM); QUERY@rules runs without the fraud model.
     """
     from runners.engines import flink_sql
     from runners.profiles import load_profile
@@ -119,11 +124,31 @@ def run_sql(query: str, source: str, variables: dict[str, str]) -> None:
         site_packages = flink_env.flink_home().parent
         os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site_packages),
                                                                  os.environ.get("PYTHONPATH")]))
-    flink_sql.run(flink_sql.build(
+    job = flink_sql.build(
         targets, load_profile("local"), variables,
         connectors=[BENCH / "connectors" / f"{source}_source.sql",
                     BENCH / "connectors" / "blackhole_sinks.sql"],
-        library=sorted(FLINK_SQL.glob("*.sql")), settings=settings))
+        library=sorted(FLINK_SQL.glob("*.sql")), settings=settings)
+    if mode == "rules":
+        without_model(job)
+    flink_sql.run(job)
+
+
+# What scored_transactions.sql's view becomes without the model: no row, the same columns.
+NO_SCORES = ("CREATE TEMPORARY VIEW scored_transactions AS SELECT *, CAST(NULL AS DOUBLE) AS "
+             "fraud_score, CAST(NULL AS STRING) AS model_version FROM transaction_features "
+             "WHERE FALSE")
+
+
+def without_model(job) -> None:
+    """The job without the fraud model: its model dropped, its scores an empty view."""
+    kept = []
+    for script, statement, sql in job.statements:
+        created = sqlscript.created_names(sql)
+        if "fraud_model" in created:
+            continue
+        kept.append((script, statement, NO_SCORES if "scored_transactions" in created else sql))
+    job.statements = kept
 
 
 def throughput(name: str, events: int, runs: list[dict], startups: list[dict]) -> dict:
@@ -159,7 +184,9 @@ def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: 
     jobs = {"seed (Java DataStream)": lambda d: seed_command(d),
             "seed, periodic watermarks": lambda d: seed_command(d, "periodic")}
     for query in queries:
-        target = "sql/flink/fraud_detection.sql" if query == "job" else query
+        job, _, mode = query.partition("@")
+        target = "sql/flink/fraud_detection.sql" + (f"@{mode}" if mode else "") \
+            if job == "job" else query
         jobs[f"sql {query}"] = (lambda d, t=target: sql_command(t, "file",
                                                                 {"transactions_path": str(d)}))
     results: dict[str, dict[str, list[dict]]] = {n: {"big": [], "small": []} for n in jobs}
@@ -178,6 +205,11 @@ def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: 
         print(f"sql job / seed: throughput {job['events_per_s'] / seed['events_per_s']:.3f}x, "
               f"sustained {job['sustained_per_s'] / seed['sustained_per_s']:.3f}x, "
               f"CPU per event {job['cpu_s_per_1000'] / seed['cpu_s_per_1000']:.2f}x", flush=True)
+    rules = next((r for r in rows if r["run"] == "sql job@rules"), None)
+    if job and rules:  # what the fraud model costs the job (issue 23's target: at most 15%)
+        print(f"sql job / sql job@rules: throughput "
+              f"{job['events_per_s'] / rules['events_per_s']:.3f}x, sustained {job['sustained_per_s'] / rules['sustained_per_s']:.3f}x, CPU per "
+              f"event {job['cpu_s_per_1000'] / rules['cpu_s_per_1000']:.2f}x", flush=True)
     return rows
 
 
@@ -358,8 +390,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_100_000)
     queries = ["parse", *detectors(), *UDF_VARIANTS]
-    parser.add_argument("--queries", default=",".join(["job", *queries]),
-                        help="comma-separated: job and/or " + ", ".join(queries))
+    parser.add_argument("--queries", default=",".join(["job", "job@rules", *queries]),
+                        help="comma-separated: job, job@rules and/or " + ", ".join(queries))
     parser.add_argument("--kafka", action="store_true", help="also the job from a Kafka topic")
     parser.add_argument("--latency-rate", type=float, default=0,
                         help="also the alert latency at this many events/s (e.g. 2000)")
