@@ -207,9 +207,10 @@ def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: 
               f"CPU per event {job['cpu_s_per_1000'] / seed['cpu_s_per_1000']:.2f}x", flush=True)
     rules = next((r for r in rows if r["run"] == "sql job@rules"), None)
     if job and rules:  # what the fraud model costs the job (issue 23's target: at most 15%)
-        print(f"sql job / sql job@rules: throughput "
-              f"{job['events_per_s'] / rules['events_per_s']:.3f}x, sustained {job['sustained_per_s'] / rules['sustained_per_s']:.3f}x, CPU per "
-              f"event {job['cpu_s_per_1000'] / rules['cpu_s_per_1000']:.2f}x", flush=True)
+        ratios = [job[key] / rules[key] for key in
+                  ("events_per_s", "sustained_per_s", "cpu_s_per_1000")]
+        print("sql job / sql job@rules: throughput {:.3f}x, sustained {:.3f}x, CPU per event "
+              "{:.2f}x".format(*ratios), flush=True)
     return rows
 
 
