@@ -461,6 +461,11 @@ def main(argv: list[str] | None = None) -> int:
     # A parent that ran Python UDFs on a local MiniCluster (loopback mode: the workers run in
     # the client process) has this set; inherited, it stops this process starting its gateway.
     os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)
+    # Flink's scripts export JAVA_HOME="" when only the PATH has java, and a parent that hosted a
+    # Python worker pool copies its workers' environment into its own; PyFlink would then start
+    # "bin/java". Empty means none: java from the PATH.
+    if os.environ.get("JAVA_HOME") == "":
+        del os.environ["JAVA_HOME"]
 
     try:
         profile = load_profile(args.profile)

@@ -201,3 +201,17 @@ def test_a_dry_run_plans_a_select_without_running_it(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert "== Optimized Physical Plan ==" in done.stdout
     assert "Row(" not in done.stdout and "planned 1 file(s)" in done.stdout
+
+
+def test_an_empty_java_home_is_no_java_home(tmp_path):
+    """Flink's scripts export JAVA_HOME="" when only the PATH has java, and a parent that hosted
+    a Python worker pool copies such an environment into its own: the runner then started
+    "bin/java" and failed (seen in CI, after the Kafka tests). It runs java from the PATH."""
+    query = tmp_path / "query.sql"
+    query.write_text("SELECT 1 AS n;\n")
+    done = subprocess.run([sys.executable, str(REPO / "runners" / "flink_sql.py"), str(query),
+                           "--dry-run", "--var", "flink_connectors="], cwd=REPO,
+                          capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "JAVA_HOME": ""})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "planned 1 file(s)" in done.stdout
