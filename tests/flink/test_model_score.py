@@ -59,7 +59,7 @@ def edge_cases(start: float) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def lines() -> list[str]:
-    stream = [line for _, line, _ in events(1500, users=30, seed=31, rates=Rates())]
+    stream = [line for _, line, _ in events(1000, users=20, seed=31, rates=Rates())]
     last = max(ts for _, ts, error in map(seed_rules.check, stream) if not error)
     start = (last - T0) / 1000 + HOUR
     closing = txn("f-end", "f-end", start + 24 * HOUR)  # closes every window
