@@ -298,7 +298,8 @@ def file_page(path: Path, upstream: list[Path], downstream: list[Path],
 
 def object_page(obj: FlinkObject) -> str:
     page = f"flink/views/{obj.name}.md"
-    kind = "table" if re.search(r"\bTABLE\b", obj.statement.text[:200], re.IGNORECASE) else "view"
+    created = re.search(r"\b(TABLE|VIEW|MODEL)\b", obj.statement.text[:200], re.IGNORECASE)
+    kind = created.group(1).lower() if created else "view"
     out = [f"# {obj.name}", "",
            f"A {kind} of the fraud job, created in "
            f"{link(page, page_of(obj.script.path), obj.script.path.name)} "
