@@ -66,6 +66,9 @@ SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
 # The opening of a statement set, and the blanks and comments before its first INSERT.
 STATEMENT_SET = re.compile(r"EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b(?:\s+|--[^\n]*|/\*.*?\*/)*",
                            re.IGNORECASE | re.DOTALL)
+# PyFlink's own variables in a process that ran loopback Python workers (see main()).
+LOOPBACK_VARIABLES = ("PYFLINK_GATEWAY_DISABLED", "PYTHON_LOOPBACK_SERVER_ADDRESS",
+                      "_PYTHON_WORKER_MEMORY_LIMIT", "BOOT_LOG_DIR")
 # What every job needs whatever the profile; the profile sets the rest (parallelism.default).
 FLINK_DEFAULTS = {
     "table.local-time-zone": "UTC",
@@ -459,8 +462,10 @@ def argument_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = argument_parser().parse_args(argv)
     # A parent that ran Python UDFs on a local MiniCluster (loopback mode: the workers run in
-    # the client process) has this set; inherited, it stops this process starting its gateway.
-    os.environ.pop("PYFLINK_GATEWAY_DISABLED", None)
+    # the client process) has these set; inherited, the first stops this process starting its
+    # gateway, and the others send this job's Python work to the parent's workers.
+    for inherited in LOOPBACK_VARIABLES:
+        os.environ.pop(inherited, None)
     # Flink's scripts export JAVA_HOME="" when only the PATH has java, and a parent that hosted a
     # Python worker pool copies its workers' environment into its own; PyFlink would then start
     # "bin/java". Empty means none: java from the PATH.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -215,3 +216,36 @@ def test_an_empty_java_home_is_no_java_home(tmp_path):
                           env={**os.environ, "JAVA_HOME": ""})
     assert done.returncode == 0, done.stderr[-2000:]
     assert "planned 1 file(s)" in done.stdout
+
+
+def test_a_job_does_not_send_its_python_work_to_a_parents_workers(tmp_path):
+    """A process that ran a job with loopback Python workers (the tests, the demo) keeps that
+    worker server's address in its environment, PYTHON_LOOPBACK_SERVER_ADDRESS; a runner it
+    starts inherited it and sent its Python functions there (seen in CI: the platform job had
+    no Python worker of its own, and a rolled-out job on the cluster scored nothing). Here the
+    address leads nowhere, and the job runs its own workers."""
+    lines = tmp_path / "lines"
+    lines.mkdir()
+    (lines / "part.txt").write_text("a\n")
+    out = tmp_path / "out"
+    query = tmp_path / "distance.sql"
+    query.write_text(f"""CREATE TEMPORARY FUNCTION haversine_km AS 'udfs.haversine.haversine_km'
+LANGUAGE PYTHON;
+CREATE TEMPORARY TABLE words (line STRING)
+WITH ('connector' = 'filesystem', 'path' = '{lines}', 'format' = 'raw');
+CREATE TEMPORARY TABLE distances (km DOUBLE)
+WITH ('connector' = 'filesystem', 'path' = '{out}', 'format' = 'json');
+INSERT INTO distances SELECT haversine_km(0.0, 0.0, 0.0, 1.0) FROM words;
+""")
+    # The local profile with Python workers of their own, as the platform's.
+    profile = tmp_path / "own_workers.toml"
+    profile.write_text((REPO / "runners" / "profiles" / "local.toml").read_text()
+                       .replace("[vars]\n", '[vars]\nflink_python_workers = "process"\n', 1))
+    done = subprocess.run([sys.executable, str(REPO / "runners" / "flink_sql.py"), str(query),
+                           "--var", "flink_connectors=", "--profile", str(profile)],
+                          cwd=REPO, capture_output=True, text=True, timeout=240,
+                          env={**os.environ, "PYTHON_LOOPBACK_SERVER_ADDRESS": "localhost:9"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    written = [line for f in out.rglob("*") if f.is_file() and not f.name.startswith(".")
+               for line in f.read_text().splitlines()]
+    assert len(written) == 1 and abs(json.loads(written[0])["km"] - 111.195) < 0.001
