@@ -427,12 +427,17 @@ def run_worker(job: dict) -> None:
     variant_of: dict[Mutant, int] = {}
     if schemata:
         first = here / schemata[0].path
-        variants = [{"files": {str(first): first.read_text()}, "alone": False}]
+        # The baseline runs in every module; a mutant only in the modules of its fast tests.
+        modules = sorted({t.split("::")[0] for m in schemata for t in fast_tests(m.path)})
+        variants = [{"files": {str(first): first.read_text()}, "alone": False,
+                     "modules": modules}]
         for mutant in schemata:
             variant_of[mutant] = len(variants)
             file = here / mutant.path
             variants.append({"files": {str(file): mutant.apply(file.read_text())},
-                             "alone": fails_the_job(mutant)})
+                             "alone": fails_the_job(mutant),
+                             "modules": sorted({t.split("::")[0]
+                                                for t in fast_tests(mutant.path)})})
         variants_file = here / "data" / "mutant-variants.json"
         variants_file.parent.mkdir(parents=True, exist_ok=True)
         variants_file.write_text(json.dumps(variants))

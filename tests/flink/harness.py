@@ -89,13 +89,17 @@ def variant_output(tmp: Path, lines: list[str | dict], parallelism: int,
            tuple(sorted(variables.items())))
     if key not in _variant_outputs:
         variants = json.loads(Path(os.environ[SCHEMATA]).read_text())
-        together = [n for n, v in enumerate(variants) if not v["alone"]]
+        # Only the variants whose fast tests are this module's: another module's mutants are
+        # never asked for here (tests/mutants.py lists each variant's modules).
+        module = os.environ.get("PYTEST_CURRENT_TEST", "").split("::")[0]
+        wanted = [n for n, v in enumerate(variants) if module in v.get("modules", [module])]
+        together = [n for n in wanted if not variants[n]["alone"]]
         # As few jobs as CHUNK allows, of even sizes; neighbours together (a file's variants,
         # and so the Python workers of impossible_travel's, share their jobs).
         jobs = -(-len(together) // CHUNK)
         chunks = [together[len(together) * i // jobs:len(together) * (i + 1) // jobs]
                   for i in range(jobs)]
-        chunks += [[n] for n, v in enumerate(variants) if v["alone"]]
+        chunks += [[n] for n in wanted if variants[n]["alone"]]
         outputs: list = [None] * len(variants)
         for number, chunk in enumerate(chunks):
             ran = run_or_split(tmp / f"variants-{number}", key[0],
@@ -103,7 +107,13 @@ def variant_output(tmp: Path, lines: list[str | dict], parallelism: int,
             for n, output in zip(chunk, ran, strict=True):
                 outputs[n] = output
         _variant_outputs[key] = outputs
-    found = _variant_outputs[key][int(os.environ[VARIANT])]
+    number = int(os.environ[VARIANT])
+    if _variant_outputs[key][number] is None:  # not this module's: run it alone, still exact
+        variants = json.loads(Path(os.environ[SCHEMATA]).read_text())
+        _variant_outputs[key][number] = run_or_split(tmp / f"variant-{number}", key[0],
+                                                     [variants[number]], parallelism,
+                                                     variables)[0]
+    found = _variant_outputs[key][number]
     if isinstance(found, Exception):
         raise found
     return found
