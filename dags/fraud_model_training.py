@@ -129,20 +129,10 @@ def fraud_model_training():
     @task
     def build_training_set(params=None, ds=None) -> str:
         """The Spark SQL files of sql/spark/fraud, as of the start of the run's day (UTC)."""
-        import subprocess
-        import sys
+        from runners.engines.spark_folder import run_folder
 
-        as_of = f"{ds} 00:00:00"
-        command = [sys.executable, str(CHECKOUT / "runners" / "spark_sql.py"),
-                   str(CHECKOUT / "sql" / "spark" / "fraud"), "--var", f"as_of={as_of}"]
-        if params["spark_conn_id"]:
-            from airflow.sdk import Connection
-
-            command += ["--master", Connection.get(params["spark_conn_id"]).host]
-        done = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True)
-        print(done.stdout)
-        if done.returncode != 0:
-            raise RuntimeError(f"the training set failed:\n{done.stderr[-3000:]}")
+        run_folder(CHECKOUT / "sql" / "spark" / "fraud", {"as_of": f"{ds} 00:00:00"},
+                   params["spark_conn_id"], "the training set")
         return f"{location('lake_path')}/fraud_training_set"
 
     @task(multiple_outputs=True)

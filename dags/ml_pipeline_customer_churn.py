@@ -140,19 +140,10 @@ def ml_pipeline_customer_churn():
     @task
     def process_churn_data(params=None, ds=None) -> str:
         """The churn features for the day, by the Spark SQL files of sql/spark/churn."""
-        import subprocess
-        import sys
+        from runners.engines.spark_folder import run_folder
 
-        command = [sys.executable, str(CHECKOUT / "runners" / "spark_sql.py"),
-                   str(CHECKOUT / "sql" / "spark" / "churn"), "--var", f"snapshot_date={ds}"]
-        if params["spark_conn_id"]:
-            from airflow.sdk import Connection
-
-            command += ["--master", Connection.get(params["spark_conn_id"]).host]
-        done = subprocess.run(command, cwd=CHECKOUT, capture_output=True, text=True)
-        print(done.stdout)
-        if done.returncode != 0:
-            raise RuntimeError(f"the churn features failed:\n{done.stderr[-3000:]}")
+        run_folder(CHECKOUT / "sql" / "spark" / "churn", {"snapshot_date": ds},
+                   params["spark_conn_id"], "the churn features")
         return f"{location('lake_path')}/churn_features/snapshot_date={ds}"
 
     @task(multiple_outputs=True)

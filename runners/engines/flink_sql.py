@@ -66,6 +66,8 @@ SET_STATEMENT = re.compile(r"^\s*SET\s+'([^']+)'\s*=\s*'((?:[^']|'')*)'\s*$",
 # The opening of a statement set, and the blanks and comments before its first INSERT.
 STATEMENT_SET = re.compile(r"EXECUTE\s+STATEMENT\s+SET\s+BEGIN\b(?:\s+|--[^\n]*|/\*.*?\*/)*",
                            re.IGNORECASE | re.DOTALL)
+# The table an INSERT writes.
+INSERT_TARGET = re.compile(r"^\s*INSERT\s+INTO\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.IGNORECASE)
 # PyFlink's own variables in a process that ran loopback Python workers (see main()).
 LOOPBACK_VARIABLES = ("PYFLINK_GATEWAY_DISABLED", "PYTHON_LOOPBACK_SERVER_ADDRESS",
                       "_PYTHON_WORKER_MEMORY_LIMIT", "BOOT_LOG_DIR")
@@ -421,7 +423,7 @@ def written_outputs(job: FlinkJob, staged: dict[str, tuple[Path, Path]]
     """Of the staged outputs, those a table the job INSERTs into writes: a job that writes only
     the feature log leaves the alerts folder as it was."""
     targets = {m.group(1).lower() for _, _, sql in job.inserts
-               if (m := re.match(r"\s*INSERT\s+INTO\s+`?(\w+)", sql, re.IGNORECASE))}
+               if (m := INSERT_TARGET.match(sql))}
     written = " ".join(sql for _, _, sql in job.statements
                        if sqlscript.created_names(sql) & targets)
     return {name: paths for name, paths in staged.items() if str(paths[1]) in written}

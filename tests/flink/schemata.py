@@ -26,7 +26,6 @@ from runners.profiles import Profile
 
 # Comments and quoted strings: names are renamed only outside them.
 NOT_CODE = re.compile(r"--[^\n]*|'(?:[^']|'')*'|/\*.*?\*/", re.DOTALL)
-INSERT_TARGET = re.compile(r"^\s*INSERT\s+INTO\s+`?([A-Za-z_][A-Za-z0-9_]*)`?", re.IGNORECASE)
 
 
 def rename(sql: str, names: set[str], suffix: str) -> str:
@@ -70,7 +69,7 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
         variables = {**values, "alerts_path": str(alerts_of(number)),
                      "fraud_features_path": str(alerts_of(number) / "feature_log")}
         part = flink_sql.resolve(texts, variables)
-        sinks = {INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
+        sinks = {flink_sql.INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
         # The connectors file's sink tables, for this variant's folder.
         sink_file = flink_sql.resolve([sqlscript.load(connectors, dialect="flink")], variables)
         sink_statements = [item for item in sink_file.statements
