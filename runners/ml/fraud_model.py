@@ -14,11 +14,13 @@ so the job and this module score it alike.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+# The registry's checksum, computed as for the churn model.
+from runners.ml.churn_model import sha256_of  # noqa: F401 (used by the DAG and tests)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,15 +94,7 @@ def export_versioned(model, folder: str | Path, version: str) -> tuple[Path, str
     return final, checksum
 
 
-def sha256_of(path: str | Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as file:
-        for block in iter(lambda: file.read(1 << 16), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def scores(path: str | Path, rows: pd.DataFrame | Sequence[Sequence[float | None]]) -> np.ndarray:
+def scores(path: str | Path, rows: pd.DataFrame) -> np.ndarray:
     """The probability of fraud the file gives each row, by ONNX Runtime as in the job."""
     import numpy as np
     import onnxruntime
@@ -110,11 +104,7 @@ def scores(path: str | Path, rows: pd.DataFrame | Sequence[Sequence[float | None
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    if hasattr(rows, "columns"):
-        given = matrix(rows)
-    else:
-        given = np.array([[np.nan if v is None else v for v in row] for row in rows],
-                         dtype=np.float32).reshape(-1, len(FEATURES))
+    given = matrix(rows)
     if len(given) == 0:
         return np.zeros(0)
     name = session.get_inputs()[0].name
