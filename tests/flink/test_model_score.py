@@ -127,10 +127,16 @@ def test_a_feature_on_its_edge(output, transaction_id, feature, value):
 
 
 def test_the_hour_of_day_is_utc_from_its_first_to_its_last_millisecond(output):
-    hours = {r["transaction_id"]: r["hour_of_day"] for r in output.rows["feature_log"]
-             if r["transaction_id"].startswith("f-hour")}
-    first = int(hours["f-hour-1"])
-    assert hours == {"f-hour-1": first, "f-hour-2": float(first)}
+    """f-hour-1 at an hour's first millisecond, f-hour-2 at its last: both that UTC hour."""
+    logged = {r["transaction_id"]: r for r in output.rows["feature_log"]
+              if r["transaction_id"].startswith("f-hour")}
+    utc = datetime.datetime.fromtimestamp(logged["f-hour-1"]["transaction_time"] / 1000,
+                                          datetime.UTC)
+    assert (utc.minute, utc.second, utc.microsecond) == (0, 0, 0)
+    assert logged["f-hour-2"]["transaction_time"] - logged["f-hour-1"]["transaction_time"] \
+        == 3_599_999
+    assert {t: r["hour_of_day"] for t, r in logged.items()} \
+        == {"f-hour-1": float(utc.hour), "f-hour-2": float(utc.hour)}
 
 
 def test_a_tie_far_away_is_fast_over_one_millisecond(output, reference):
