@@ -5,9 +5,11 @@ finishing a job, and the mutation check has a hundred and more Flink mutants. So
 (tests/mutants.py) the job is built once with every mutant of a group as a variant beside the
 original, a mutant schema: a variant holds the changed file and every file downstream of it,
 each name those files create suffixed with `__v<n>`, so it reads the unchanged upstream views
-and writes sinks of its own (the connectors file's, renamed, under alerts/v<n>/). One job then
-answers for a chunk of variants, and the tests read each variant's rows as if its job had run
-alone.
+and writes sinks of its own (the connectors file's, renamed, under alerts/v<n>/). Only the sinks
+that read a changed view are its own: the others' rows are the original's, which the job writes
+once, under alerts/v0/ (a rule's variant has the alert sinks; the dead letters and the feature
+log are the original's). One job then answers for a chunk of variants, and the tests read each
+variant's rows as if its job had run alone.
 
 The renaming is checked where it is used: the mutation check's baseline is a variant whose
 text is unchanged, and the tests must pass on its rows.
@@ -59,8 +61,10 @@ def downstream(scripts: Sequence[sqlscript.Script], changed: set[Path]) -> list[
 
 def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors: Path,
                  variants: Sequence[Mapping[Path, str]], values: Mapping[str, str],
-                 alerts_of: Callable[[int], Path]) -> None:
-    """Add to `job` each variant (file path -> its changed text) as a renamed copy."""
+                 alerts_of: Callable[[int], Path]) -> list[set[str]]:
+    """Add to `job` each variant (file path -> its changed text) as a renamed copy; the sinks
+    each variant writes itself."""
+    written = []
     for number, changed_texts in enumerate(variants, start=1):
         suffix = f"__v{number}"
         copied = downstream(scripts, set(changed_texts))
@@ -69,7 +73,12 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
         variables = {**values, "alerts_path": str(alerts_of(number)),
                      "fraud_features_path": str(alerts_of(number) / "feature_log")}
         part = flink_sql.resolve(texts, variables)
+        # An INSERT that reads none of the variant's views writes the original's rows.
+        views = set().union(*(sqlscript.created_names(sql) for _, _, sql in part.statements))
+        part.inserts = [item for item in part.inserts
+                        if rename(item[2], views, suffix) != item[2]]
         sinks = {flink_sql.INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
+        written.append(sinks)
         # The connectors file's sink tables, for this variant's folder.
         sink_file = flink_sql.resolve([sqlscript.load(connectors, dialect="flink")], variables)
         sink_statements = [item for item in sink_file.statements
@@ -81,15 +90,18 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
         job.statements += [(replace(s, path=s.path.with_name(s.path.name + suffix)), st,
                             rename(sql, names, suffix)) for s, st, sql in statements]
         job.inserts += [(s, st, rename(sql, names, suffix)) for s, st, sql in part.inserts]
+    return written
 
 
 def build(job_file: Path, profile: Profile, variables: Mapping[str, str],
           variants: Sequence[Mapping[Path, str]], alerts_of: Callable[[int], Path],
-          settings: Mapping[str, str]) -> FlinkJob:
-    """The variants of the job of `job_file`, beside the original's views (not its outputs)."""
+          settings: Mapping[str, str]) -> tuple[FlinkJob, list[set[str]]]:
+    """The variants of the job of `job_file`, beside the original (its outputs under
+    `variables`' alerts_path); the sinks each variant writes itself, the others' rows being the
+    original's."""
     connectors = flink_sql.CONNECTOR_DIR / f"{profile.vars['flink_connectors']}.sql"
     job = flink_sql.build([job_file], profile, variables, settings=settings)
-    job.inserts = []  # the original's views are read by the variants; its outputs are not needed
     scripts = flink_sql.collect_scripts([job_file.resolve()], connectors)
-    add_variants(job, scripts, connectors, variants, {**profile.vars, **variables}, alerts_of)
-    return job
+    written = add_variants(job, scripts, connectors, variants, {**profile.vars, **variables},
+                           alerts_of)
+    return job, written

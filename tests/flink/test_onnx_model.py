@@ -52,7 +52,8 @@ def model(tmp_path_factory) -> tuple[Path, str, object]:
 
 def job_file(folder: Path, *, inputs: str = "f1 DOUBLE, f2 DOUBLE, f3 DOUBLE",
              described: str = "f1, f2, f3", rows: list[tuple] = ROWS,
-             types: tuple[str, ...] = ("DOUBLE",) * 3) -> Path:
+             types: tuple[str, ...] = ("DOUBLE",) * 3, options: str = "",
+             config: str = "") -> Path:
     values = ",\n        ".join(
         "(" + ", ".join([str(i)] + [f"CAST({'NULL' if v is None else repr(v)} AS {kind})"
                                     for v, kind in zip(vs, types, strict=True)]) + ")"
@@ -77,7 +78,7 @@ WITH (
     'provider' = 'onnx',
     'path' = '${{model_path}}',
     'version' = '${{model_version}}',
-    'sha256' = '${{model_sha256}}'
+    'sha256' = '${{model_sha256}}'{options}
 );
 
 CREATE TEMPORARY TABLE scores (id INT, fraud_score DOUBLE, model_version STRING)
@@ -87,7 +88,7 @@ EXECUTE STATEMENT SET
 BEGIN
     INSERT INTO scores
     SELECT id, fraud_score, model_version
-    FROM ML_PREDICT(TABLE feature_rows, MODEL fraud_model, DESCRIPTOR({described}));
+    FROM ML_PREDICT(TABLE feature_rows, MODEL fraud_model, DESCRIPTOR({described}){config});
 END;
 """)
     return path
@@ -106,11 +107,15 @@ def read_scores(folder: Path) -> dict[int, tuple[float, str]]:
 
 @pytest.fixture(scope="module")
 def scored(model, tmp_path_factory) -> dict[int, tuple[float, str]]:
-    """One job for the scoring tests: the rows, and rows with NULL features."""
+    """One job for the scoring tests: the rows, and rows with NULL features, in batches of 4
+    (the provider's batch-size) with 8 in flight: two full batches, then 3 rows that go when
+    the first of them has waited its batch-wait."""
     path, sha256, _ = model
     folder = tmp_path_factory.mktemp("job")
     rows = [*ROWS, (9, None, 0.0, 0.0), (10, 1.5, None, None), (11, None, None, None)]
-    run(job_file(folder, rows=rows), {"model_path": str(path), "model_version": "v7",
+    batched = job_file(folder, rows=rows, options=",\n    'batch-size' = '4'",
+                       config=", MAP['max-concurrent-operations', '8']")
+    run(batched, {"model_path": str(path), "model_version": "v7",
                                       "model_sha256": sha256, "out_path": str(folder / "out")})
     return read_scores(folder / "out")
 
@@ -165,6 +170,11 @@ def test_a_feature_that_is_not_double_is_named(model, tmp_path):
     message = failure(model, tmp_path, inputs="f1 DOUBLE, f2 DOUBLE, f3 STRING",
                       types=("DOUBLE", "DOUBLE", "STRING"))
     assert "model fraud_model: INPUT column f3 is STRING; features are DOUBLE" in message
+
+
+def test_a_batch_size_under_one_is_named(model, tmp_path):
+    message = failure(model, tmp_path, options=",\n    'batch-size' = '0'")
+    assert "model fraud_model: 'batch-size' is 0; it must be at least 1" in message
 
 
 def test_without_a_version_option_a_file_that_names_none_is_refused(model, tmp_path):

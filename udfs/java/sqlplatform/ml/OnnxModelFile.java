@@ -41,12 +41,12 @@ final class OnnxModelFile implements Serializable {
         this.features = features;
     }
 
-    /** The file, or a ValidationException naming what is wrong with it. */
     /** The model's metadata property that lists its features, comma-separated, in order. */
     static final String FEATURE_NAMES = "features";
     /** The metadata property that names the model's version, when the options do not. */
     static final String VERSION = "version";
 
+    /** The file, or a ValidationException naming what is wrong with it. */
     static OnnxModelFile check(String path, String version, String expectedSha256,
                                List<String> columns) {
         Path file = Path.of(path);
