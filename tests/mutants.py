@@ -25,8 +25,9 @@ by side. A mutant that no test fails survives; the report lists each survivor. A
 recorded in HARMLESS, with the reason it changes no result, is listed and not run.
 
 The Flink mutants run as variants of one job (tests/flink/schemata.py): a Flink run costs about
-10 s, nearly all of it starting and finishing the job, so up to 24 mutants share one job (its
-DDL and planning take about 1.5 s a variant; a job of 12 took 33 s, one of 24 50 s). A mutant
+10 s, nearly all of it starting and finishing the job, so up to 40 mutants share one job (a
+variant's DDL and planning take about 2 s; on 2026-12-07 a job of one variant took 33 s, of 24
+72 s, of 40 106 s: the fixed part is the whole job's own planning). A mutant
 that fails the job (FAILS_THE_JOB) runs alone, so that it does not cost the others a job.
 The baseline is a variant with the text unchanged, on which the tests must pass.
 """
