@@ -73,10 +73,11 @@ def add_variants(job: FlinkJob, scripts: Sequence[sqlscript.Script], connectors:
         variables = {**values, "alerts_path": str(alerts_of(number)),
                      "fraud_features_path": str(alerts_of(number) / "feature_log")}
         part = flink_sql.resolve(texts, variables)
-        # An INSERT that reads none of the variant's views writes the original's rows.
+        # An INSERT that reads none of the variant's views, in a file the variant does not
+        # change, writes the original's rows.
         views = set().union(*(sqlscript.created_names(sql) for _, _, sql in part.statements))
-        part.inserts = [item for item in part.inserts
-                        if rename(item[2], views, suffix) != item[2]]
+        part.inserts = [item for item in part.inserts if item[0].path in changed_texts
+                        or rename(item[2], views, suffix) != item[2]]
         sinks = {flink_sql.INSERT_TARGET.match(sql).group(1).lower() for _, _, sql in part.inserts}
         written.append(sinks)
         # The connectors file's sink tables, for this variant's folder.
