@@ -61,7 +61,7 @@ def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_facto
     topic = f"ops-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
     # No late lines, no same-millisecond ties: the outputs are compared with the reference after
-    # restores (test_exactly_once.py says why). Part of the stream is held back for later.
+    # restores (test_platform_faults.py says why). Part of the stream is held back for later.
     stream = [line for _, line, _ in events(3_000, users=50, seed=5,
                                             rates=Rates(late=0, same_millisecond=False))]
     produce_lines(broker, topic, stream[:2_000])

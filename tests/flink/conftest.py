@@ -53,9 +53,10 @@ def flink_rest(path: str) -> dict:
         return json.load(response)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def flink_cluster():
-    """A standalone Flink cluster from the wheel's start-cluster.sh, REST on 127.0.0.1:8081."""
+    """A standalone Flink cluster from the wheel's start-cluster.sh, REST on 127.0.0.1:8081, one
+    for the run: a module using it cancels the jobs it leaves running."""
     env = {**os.environ, "FLINK_HOME": str(FLINK_HOME)}
     subprocess.run([str(FLINK_HOME / "bin" / "start-cluster.sh")], env=env, check=True,
                    capture_output=True)

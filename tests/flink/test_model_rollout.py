@@ -83,7 +83,7 @@ def rolled_out(flink_cluster, broker, warehouse, wrong_model, tmp_path_factory):
     topic = f"rollout-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic)
     # No late lines: a restored job's watermark starts again from its first records
-    # (test_exactly_once.py says why); ties stay, the job runs at parallelism 1.
+    # (test_platform_faults.py says why); ties stay, the job runs at parallelism 1.
     stream = [line for _, line, _ in events(3_000, users=40, seed=13, rates=Rates(late=0))]
     stream.append(closing_line(stream))
     first, second = fraud_test_model("test-1"), fraud_test_model("test-2")

@@ -5,13 +5,17 @@ stream is produced:
 - 5 s in: the Kafka broker stopped for 20 s and started again on the same data folder;
 - 30 s in: the warehouse's PostgreSQL stopped for 20 s;
 - 55 s in: the Python UDF worker processes killed (SIGKILL), not the JVM (as soon as
-  they run again, if the outage's restarts are still under way).
+  they run again, if the outage's restarts are still under way);
+- 70 s in, the stream still being produced: the whole job killed (SIGKILL of its process group:
+  JVM, MiniCluster, Python workers; Kafka transactions left open, JDBC rows written after the
+  checkpoint), and started again as an operator would, `--restore latest`.
 
 Then a read_committed consumer of `fraud-alerts` and of the per-detector topic, and the
 warehouse table fraud_alerts, must hold exactly the reference's alerts (tests/flink/seed_rules.py),
 each once. The job is one process (runners/flink_sql.py on its MiniCluster); it recovers by
-itself, under the profile's bounded restart strategy, from its last checkpoint. One job and one
-stream take the three faults: each needs a running job that has checkpointed, and a job's start
+itself, under the profile's bounded restart strategy, from its last checkpoint, but for the
+crash, after which the restarted process restores it. One job and one stream take the four
+faults: each needs a running job that has checkpointed, and a job's start
 is most of a run's time.
 """
 
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 import uuid
@@ -58,6 +63,7 @@ TRANSACTIONS = 8_000
 RATE = 100  # lines a second: the stream lasts 80 s
 OUTAGE = 20  # seconds
 KILL_AFTER = 55  # seconds into the stream: the Python workers' kill
+CRASH_AFTER = 70  # seconds into the stream: the whole job's kill and restart
 CATCH_UP = 180  # seconds after the stream ends
 
 
@@ -70,14 +76,27 @@ class FaultRun:
     injected: str  # what the faults did, for the assertion messages
     workers_at_end: list[int]  # the job's Python worker processes once it caught up
     stream: list[str]  # the lines produced, in order
+    restored_output: str  # what the restarted process printed
+
+
+@dataclass
+class RunningJob:
+    """The job's process, which the crash replaces; `restart` starts it again from its latest
+    checkpoint, printing into the file it returns."""
+    process: subprocess.Popen
+    restart: Callable[[], tuple[subprocess.Popen, Path]]
+    topic: str
+    restored_log: Path | None = None
 
 
 def run_through(broker: str, postgres_url: str, tmp: Path,
-                faults: list[tuple[float, Callable[[int], str]]]) -> FaultRun:
-    """Start the job, produce the stream, call each fault(job pid) at its second of the stream,
-    and wait until every expected output is there (and 6 s more, for any duplicate to show)."""
-    # No late lines and no same-millisecond ties: which lines are late right after a restart
-    # depends on where the checkpoint fell (test_exactly_once.py says why).
+                faults: list[tuple[float, Callable[[RunningJob], str]]]) -> FaultRun:
+    """Start the job, produce the stream, call each fault(job) at its second of the stream, and
+    wait until every expected output is there (and 6 s more, for any duplicate to show)."""
+    # No late lines: watermarks are not part of a checkpoint (the restarted sources regenerate
+    # them from the replayed records), so which lines count as late right after a restart
+    # depends on where the checkpoint fell. Lateness has its own tests. No same-millisecond
+    # ties: see tests/flink/test_kafka_platform.py.
     stream = [line for _, line, _ in events(TRANSACTIONS, users=150, seed=29,
                                             rates=Rates(late=0, same_millisecond=False))]
     stream.append(closing_line(stream))
@@ -86,10 +105,19 @@ def run_through(broker: str, postgres_url: str, tmp: Path,
     create_job_topics(topic)
     warehouse = new_warehouse(postgres_url)
     log = tmp / "job.log"
-    job = start_job(broker, warehouse[2], topic, tmp / "checkpoints", log,
-                    bounded=False, restore=False)
+
+    def restart() -> tuple[subprocess.Popen, Path]:
+        # Flink's log of its own (the first process's stays whole); the same lake and checkpoints.
+        restored_log = tmp / "restored" / "job.log"
+        restored_log.parent.mkdir()
+        return start_job(broker, warehouse[2], topic, tmp / "checkpoints", restored_log,
+                         bounded=False, restore=True, env={"LAKE_PATH": str(tmp / "lake")}
+                         ), restored_log
+
+    running = RunningJob(start_job(broker, warehouse[2], topic, tmp / "checkpoints", log,
+                                   bounded=False, restore=False), restart, topic)
     try:
-        wait_for(lambda: latest_checkpoint(str(tmp / "checkpoints")), job, log,
+        wait_for(lambda: latest_checkpoint(str(tmp / "checkpoints")), running.process, log,
                  "a first checkpoint")
         producer = threading.Thread(target=produce_lines, args=(broker, topic, stream),
                                     kwargs={"rate": RATE})
@@ -97,7 +125,7 @@ def run_through(broker: str, postgres_url: str, tmp: Path,
         started, done = time.monotonic(), []
         for at, fault in faults:
             time.sleep(max(0.0, started + at - time.monotonic()))
-            done.append(fault(job.pid))
+            done.append(fault(running))
         injected = ", then ".join(done)
         producer.join()
         wanted, seen = expected_counts(expected), {}
@@ -106,13 +134,17 @@ def run_through(broker: str, postgres_url: str, tmp: Path,
             seen.update(output_counts(broker, topic, warehouse))
             return all(seen[name] >= count for name, count in wanted.items())
 
-        wait_for(caught_up, job, log, lambda: f"the outputs {wanted} after {injected} "
-                 f"(seen: {seen})", timeout=CATCH_UP)
+        wait_for(caught_up, running.process, running.restored_log or log,
+                 lambda: f"the outputs {wanted} after {injected} (seen: {seen})",
+                 timeout=CATCH_UP)
         time.sleep(6)  # three more checkpoints: room for a duplicate to show up
-        workers = python_workers(job.pid)
+        workers = python_workers(running.process.pid)
     finally:
-        stop_job(job)
-    return FaultRun(topic, warehouse, expected, flink_log(log), injected, workers, stream)
+        stop_job(running.process)
+    logs = [log, *filter(None, [running.restored_log])]
+    return FaultRun(topic, warehouse, expected, "\n".join(map(flink_log, logs)), injected,
+                    workers, stream,
+                    running.restored_log.read_text() if running.restored_log else "")
 
 
 def assert_every_alert_once(broker: str, run: FaultRun) -> None:
@@ -133,7 +165,7 @@ def restarts(log: str) -> int:
 def outage(name: str, stop: Callable[[], object], start: Callable[[], object]
            ) -> Callable[[int], str]:
     """A fault: stop a service for OUTAGE seconds, then start it again."""
-    def fault(_job: int) -> str:
+    def fault(_job: RunningJob) -> str:
         stop()
         try:
             time.sleep(OUTAGE)
@@ -144,7 +176,7 @@ def outage(name: str, stop: Callable[[], object], start: Callable[[], object]
     return fault
 
 
-# --- the three faults, in one run ---------------------------------------------------------------
+# --- the four faults, in one run ----------------------------------------------------------------
 
 @dataclass
 class Kill:
@@ -153,15 +185,22 @@ class Kill:
     late_by: float = 0.0
 
 
+@dataclass
+class Crash:
+    """The whole job's kill: the alerts a read_committed consumer had seen before it."""
+    committed_before: int = -1
+
+
 @pytest.fixture(scope="module")
-def faulted(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, Kill]:
-    killed = Kill([])
+def faulted(broker, postgres_url, tmp_path_factory) -> tuple[FaultRun, Kill, Crash]:
+    killed, crashed = Kill([]), Crash()
     # kafka_broker.start() uses the same data folder (data/kafka-PORT/logs).
     run = run_through(broker, postgres_url, tmp_path_factory.mktemp("faults"), [
         (5, outage("a broker restart", kafka_broker.stop, kafka_broker.start)),
         (30, outage("a warehouse outage", local_postgres.stop, local_postgres.start)),
-        (KILL_AFTER, kill_the_python_workers(killed))])
-    return run, killed
+        (KILL_AFTER, kill_the_python_workers(killed)),
+        (CRASH_AFTER, crash_and_restore(broker, crashed))])
+    return run, killed, crashed
 
 
 @pytest.fixture(scope="module")
@@ -176,7 +215,12 @@ def warehouse_outage(faulted) -> FaultRun:
 
 @pytest.fixture(scope="module")
 def workers_killed(faulted) -> tuple[FaultRun, Kill]:
-    return faulted
+    return faulted[0], faulted[1]
+
+
+@pytest.fixture(scope="module")
+def crashed(faulted) -> tuple[FaultRun, Crash]:
+    return faulted[0], faulted[2]
 
 
 # --- the broker restarts ----------------------------------------------------------------------
@@ -232,8 +276,9 @@ def gone(pid: int) -> bool:
     return state in ("Z", "X")
 
 
-def kill_the_python_workers(killed: Kill) -> Callable[[int], str]:
-    def fault(job: int) -> str:
+def kill_the_python_workers(killed: Kill) -> Callable[[RunningJob], str]:
+    def fault(running: RunningJob) -> str:
+        job = running.process.pid
         # One per subtask. A worker is noticed dead when its next row comes; the haversine UDF
         # sees few rows (impossible_travel.sql's prefilter), so each subtask's worker is
         # killed: the first candidate after the kill, on either subtask, fails the task.
@@ -291,3 +336,26 @@ def test_the_udf_had_rows_to_compute_after_the_kill(workers_killed):
     assert any(alert["transactionId"] in after_the_kill
                for alert in run.expected["detector_alerts"]
                if alert["alertType"] == "IMPOSSIBLE_TRAVEL")
+
+
+# --- the whole job is killed and restarted -----------------------------------------------------
+
+def crash_and_restore(broker: str, crash: Crash) -> Callable[[RunningJob], str]:
+    def fault(running: RunningJob) -> str:
+        crash.committed_before = len(consume_committed(broker, f"{running.topic}-alerts",
+                                                       idle_seconds=1))
+        stop_job(running.process)
+        running.process, running.restored_log = running.restart()
+        return "SIGKILL of the whole job, and its restart from its latest checkpoint"
+
+    return fault
+
+
+def test_the_whole_job_was_killed_mid_stream_and_restored(crashed):
+    run, crash = crashed
+    assert 0 < crash.committed_before < len(run.expected["fraud_alerts"])
+    assert "restoring from file://" in run.restored_output
+
+
+def test_every_alert_once_after_the_whole_job_is_killed(broker, crashed):
+    assert_every_alert_once(broker, crashed[0])

@@ -7,10 +7,11 @@ import org.apache.flink.table.functions.AggregateFunction;
 /**
  * {@code count_below_among_previous(x, bound, n) OVER (... ROWS BETWEEN UNBOUNDED PRECEDING AND
  * CURRENT ROW)}: how many of the n rows before the current one have x < bound (fewer rows at the
- * start of the frame; NULL values are not below).
+ * start of the frame; NULL values are not below). n is at most 62.
  *
  * <p>The seed's sequence detector looks at the user's last five amounts this way; a ROWS BETWEEN
- * n PRECEDING frame would keep every row in keyed state a second time. This keeps n flags.
+ * n PRECEDING frame would keep every row in keyed state a second time. This keeps n + 1 bits in
+ * one long: an array in the accumulator cost a conversion of its every element on every row.
  */
 @FunctionHint(
         input = {@DataTypeHint("DOUBLE"), @DataTypeHint("DOUBLE"), @DataTypeHint("INT")},
@@ -18,12 +19,12 @@ import org.apache.flink.table.functions.AggregateFunction;
 public class CountBelowAmongPrevious
         extends AggregateFunction<Long, CountBelowAmongPrevious.Accumulator> {
 
-    /** Of the rows before the current one, the latest n: below[i] says whether row i was below
-     * the bound, oldest first; and whether the current row is. */
+    /** The widest n: the current row's bit and n more fit in a long's 63 low bits. */
+    public static final int MOST_PREVIOUS = 62;
+
+    /** Bit 0: whether the current row is below the bound; bit i: the row i rows before it. */
     public static class Accumulator {
-        public boolean[] below = new boolean[0];
-        public boolean currentBelow;
-        public boolean started;
+        public long below;
     }
 
     @Override
@@ -32,26 +33,17 @@ public class CountBelowAmongPrevious
     }
 
     public void accumulate(Accumulator accumulator, Double value, Double bound, Integer n) {
-        if (accumulator.started) {  // the row that was current is now one of the previous
-            boolean[] before = accumulator.below;
-            int kept = Math.max(0, Math.min(before.length, n - 1));
-            boolean[] below = new boolean[n > 0 ? kept + 1 : 0];
-            System.arraycopy(before, before.length - kept, below, 0, kept);
-            if (n > 0) {
-                below[kept] = accumulator.currentBelow;
-            }
-            accumulator.below = below;
+        if (n == null || n < 0 || n > MOST_PREVIOUS) {
+            throw new IllegalArgumentException("count_below_among_previous: n is " + n
+                    + "; it must be from 0 to " + MOST_PREVIOUS);
         }
-        accumulator.started = true;
-        accumulator.currentBelow = value != null && value < bound;
+        long current = value != null && value < bound ? 1L : 0L;
+        long kept = (1L << (n + 1)) - 1;  // the current row and the n before it
+        accumulator.below = ((accumulator.below << 1) | current) & kept;
     }
 
     @Override
     public Long getValue(Accumulator accumulator) {
-        long count = 0;
-        for (boolean below : accumulator.below) {
-            count += below ? 1 : 0;
-        }
-        return count;
+        return (long) Long.bitCount(accumulator.below >>> 1);
     }
 }

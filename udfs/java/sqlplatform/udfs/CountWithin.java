@@ -13,9 +13,13 @@ import org.apache.flink.table.functions.AggregateFunction;
  * would keep every row in keyed state again and sort by time, not by arrival among ties; this
  * keeps only the times still inside the span. Rows arrive in the frame's order, so the oldest
  * leave from the front.
+ *
+ * <p>The accumulator is RAW: kept in state as the Java object, serialized only when a checkpoint
+ * copies it. As a structured type, its array was converted element by element on every row.
  */
 @FunctionHint(
         input = {@DataTypeHint("BIGINT"), @DataTypeHint("BIGINT")},
+        accumulator = @DataTypeHint(value = "RAW", bridgedTo = CountWithin.Accumulator.class),
         output = @DataTypeHint("BIGINT"))
 public class CountWithin extends AggregateFunction<Long, CountWithin.Accumulator> {
 
