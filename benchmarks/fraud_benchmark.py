@@ -387,6 +387,15 @@ def latency_rows(delays: list[tuple], warmup: float, rate: float, seconds: float
         rows.append(row)
         print(f"  {label:<42} {row['alerts']:>6} alerts  p50 {row['p50_s']} s  "
               f"p99 {row['p99_s']} s  (warm-up {row['warmup_max_s']} s)", flush=True)
+    # When in the stream the delays were: a backlog at the start drains, a stall shows anywhere.
+    for reader in ("uncommitted", "combined"):
+        slices: dict[int, list[float]] = {}
+        for name, _, at, delay in delays:
+            if name == reader:
+                slices.setdefault(int(at // 10) * 10, []).append(delay)
+        print(f"  p99 by 10 s of the stream, {reader}: " + ", ".join(
+            f"{start}-{start + 10} s {percentiles('', found)['p99_s']}"
+            for start, found in sorted(slices.items())), flush=True)
     return rows
 
 
