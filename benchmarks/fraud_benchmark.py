@@ -160,9 +160,11 @@ def without_model(job, scores: str = NO_SCORES) -> None:
     job.statements = kept
 
 
-def throughput(name: str, events: int, runs: list[dict], startups: list[dict]) -> dict:
+def throughput(name: str, events: int, runs: list[dict], startups: list[dict],
+               baseline_events: int = 0) -> dict:
     """Medians over the runs of one job: wall, events/s, CPU per 1,000 events, and the
-    sustained rate, with the median start-up (the same job on 1,000 lines) subtracted."""
+    sustained rate: the events beyond the baseline's over the time beyond its median run (the
+    same job on the small file; on 1,000 lines that is the start-up)."""
     wall = statistics.median(r["wall"] for r in runs)
     cpu = statistics.median(r["cpu"] for r in runs)
     row = {"run": name, "events": events, "wall_s": round(wall, 1),
@@ -173,8 +175,8 @@ def throughput(name: str, events: int, runs: list[dict], startups: list[dict]) -
         startup = statistics.median(r["wall"] for r in startups)
         row["startup_s"] = round(startup, 1)
         if wall > startup:
-            row["sustained_per_s"] = round(events / (wall - startup))
-            row["sustained_per_core"] = round(events / (wall - startup) / CORES)
+            row["sustained_per_s"] = round((events - baseline_events) / (wall - startup))
+            row["sustained_per_core"] = round(row["sustained_per_s"] / CORES)
     return row
 
 
@@ -187,11 +189,13 @@ def print_row(row: dict) -> None:
           f"{startup}  runs {row['runs_s']}", flush=True)
 
 
-def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: int) -> list[dict]:
+def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: int,
+              small_events: int = 1000, with_seed: bool = True) -> list[dict]:
     """Every job `repeat` times, interleaved (seed, each query, seed, ...), on the big file and
-    on the 1,000-line one; a row of medians per job."""
+    on the small one; a row of medians per job."""
     jobs = {"seed (Java DataStream)": lambda d: seed_command(d),
-            "seed, periodic watermarks": lambda d: seed_command(d, "periodic")}
+            "seed, periodic watermarks": lambda d: seed_command(d, "periodic")} \
+        if with_seed else {}
     for query in queries:
         job, _, mode = query.partition("@")
         target = "sql/flink/fraud_detection.sql" + (f"@{mode}" if mode else "") \
@@ -204,13 +208,15 @@ def file_runs(data: Path, small: Path, events: int, queries: list[str], repeat: 
             results[name]["small"].append(measure(command(small)))
             results[name]["big"].append(measure(command(data)))
             print(f"  round {round_number + 1}: {name} {results[name]['big'][-1]['wall']:.1f} s"
-                  f" (1,000 lines {results[name]['small'][-1]['wall']:.1f} s)", flush=True)
+                  f" ({small_events:,} lines {results[name]['small'][-1]['wall']:.1f} s)",
+                  flush=True)
     rows = []
     for name, runs in results.items():
-        rows.append(throughput(name, events, runs["big"], runs["small"]))
+        rows.append(throughput(name, events, runs["big"], runs["small"], small_events))
         print_row(rows[-1])
-    seed, job = rows[0], next((r for r in rows if r["run"] == "sql job"), None)
-    if job:
+    seed = next((r for r in rows if r["run"] == "seed (Java DataStream)"), None)
+    job = next((r for r in rows if r["run"] == "sql job"), None)
+    if job and seed:
         print(f"sql job / seed: throughput {job['events_per_s'] / seed['events_per_s']:.3f}x, "
               f"sustained {job['sustained_per_s'] / seed['sustained_per_s']:.3f}x, "
               f"CPU per event {job['cpu_s_per_1000'] / seed['cpu_s_per_1000']:.2f}x", flush=True)
@@ -424,6 +430,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated; a latency run for each (10 s: the seed's)")
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each job, interleaved; the rows are medians (0: none)")
+    parser.add_argument("--baseline-events", type=int, default=1000,
+                        help="the small file's lines: \"sustained\" is the rate beyond it (1,000:"
+                        " beyond the start-up; the big file's half: the steady rate)")
+    parser.add_argument("--without-seed", action="store_true",
+                        help="only the SQL jobs, not the seed's Java job")
     parser.add_argument("--run-sql", help=argparse.SUPPRESS)
     parser.add_argument("--source", default="file", help=argparse.SUPPRESS)
     parser.add_argument("--var", action="append", default=[], help=argparse.SUPPRESS)
@@ -433,14 +444,16 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     data = DATA / f"transactions-{args.events}"
-    small = DATA / "transactions-1000"
+    small = DATA / f"transactions-{args.baseline_events}"
     ensure(args.events, data)
-    ensure(1000, small)
+    ensure(args.baseline_events, small)
     compile_seed_job()
     events = sum(1 for _ in (data / "transactions.jsonl").open())
     print(f"{events:,} lines, {CORES} cores, parallelism 2", flush=True)
     queries = [q for q in args.queries.split(",") if q]
-    rows = file_runs(data, small, events, queries, args.repeat) if args.repeat else []
+    small_events = sum(1 for _ in (small / "transactions.jsonl").open())
+    rows = file_runs(data, small, events, queries, args.repeat, small_events,
+                     not args.without_seed) if args.repeat else []
     if args.kafka:
         rows.append(kafka_run(data, events))
     if args.latency_rate:
