@@ -431,8 +431,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="runs of each job, interleaved; the rows are medians (0: none)")
     parser.add_argument("--baseline-events", type=int, default=1000,
-                        help="the small file's lines: \"sustained\" is the rate beyond it (1,000:"
-                        " beyond the start-up; the big file's half: the steady rate)")
+                        help="the small file's lines: \"sustained\" is the rate beyond it "
+                        "(1,000: beyond the start-up; a larger one differs from run to run by "
+                        "as much as the difference it measures, docs/performance.md)")
     parser.add_argument("--without-seed", action="store_true",
                         help="only the SQL jobs, not the seed's Java job")
     parser.add_argument("--run-sql", help=argparse.SUPPRESS)

@@ -49,8 +49,9 @@ def session_threads(session: int) -> dict[tuple[str, str], tuple[str, float]]:
             except OSError:
                 continue
             name = stat[stat.index("(") + 1:stat.rindex(")")]
-            fields = stat[stat.rindex(")") + 2:].split()
-            found[(pid, tid)] = (name, (int(fields[11]) + int(fields[12])) / TICKS)
+            fields = stat[stat.rindex(")") + 2:].split()  # from field 3, state, on
+            utime, stime = int(fields[11]), int(fields[12])  # proc(5): fields 14 and 15
+            found[(pid, tid)] = (name, (utime + stime) / TICKS)
     return found
 
 
