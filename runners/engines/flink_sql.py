@@ -29,6 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 import zipfile
@@ -220,9 +221,13 @@ def python_files() -> Path:
     sources = sorted((CHECKOUT / "udfs").glob("*.py"))
     if _stale(UDF_ARCHIVE, sources):
         UDF_ARCHIVE.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(UDF_ARCHIVE, "w") as archive:
+        # Staged under a name of this process's: `make check` runs two suites at once, and a
+        # reader never sees a half-written archive.
+        staged = UDF_ARCHIVE.with_name(f".{UDF_ARCHIVE.name}.{os.getpid()}.tmp")
+        with zipfile.ZipFile(staged, "w") as archive:
             for source in sources:
                 archive.write(source, f"udfs/{source.name}")
+        staged.replace(UDF_ARCHIVE)
     return UDF_ARCHIVE
 
 
@@ -240,8 +245,18 @@ def java_functions(source_dir: Path = JAVA_UDF_SOURCES,
     if not _stale(jar, [*sources, *services]):
         return jar
     flink_lib = flink_env.flink_home() / "lib"
-    classes = jar.parent / "java-classes"
-    shutil.rmtree(classes, ignore_errors=True)
+    jar.parent.mkdir(parents=True, exist_ok=True)
+    # This process's own folder and staged jar: two builds at once (`make check` runs two suites
+    # side by side) never mix their classes, and a reader never sees a half-written jar.
+    classes = Path(tempfile.mkdtemp(prefix=".java-classes-", dir=jar.parent))
+    try:
+        return _compile_java(sources, services, source_dir, flink_lib, classes, jar)
+    finally:
+        shutil.rmtree(classes, ignore_errors=True)
+
+
+def _compile_java(sources: Sequence[Path], services: Sequence[Path], source_dir: Path,
+                  flink_lib: Path, classes: Path, jar: Path) -> Path:
     try:
         compiled = subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*", "-d",
                                    str(classes), *map(str, sources)],
@@ -253,7 +268,7 @@ def java_functions(source_dir: Path = JAVA_UDF_SOURCES,
         errors = [ln for ln in compiled.stderr.splitlines() if ": error:" in ln]
         raise BuildError("compiling the Java functions failed: "
                          + (errors[0] if errors else compiled.stderr.strip()[:500]))
-    staged = jar.with_suffix(".jar.tmp")
+    staged = jar.with_name(f".{jar.name}.{os.getpid()}.tmp")
     with zipfile.ZipFile(staged, "w") as archive:
         for item in sorted(classes.rglob("*.class")):
             archive.write(item, item.relative_to(classes).as_posix())
