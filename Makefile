@@ -14,12 +14,13 @@ COMPILE := -m compileall -q -j 2
 demo: setup  ## generate sample data and run the whole batch analysis
 	$(PY) runners/demo.py --events $(EVENTS)
 
-# The mutation check needs neither Kafka nor PostgreSQL, and the suites leave a core idle a
-# third of the time (waiting on the clusters they start and break): it runs beside them, its
-# report printed when both are done (docs/testing.md, "How long it takes").
+# The mutation check needs neither Kafka nor PostgreSQL, and the suites leave a third of the
+# CPU idle (waiting on the clusters they start and break): it runs beside them at the lowest
+# priority, on that idle CPU, so the suites keep their own pace; its report follows theirs
+# (docs/testing.md, "How long it takes").
 check: setup postgres  ## what CI runs: the test suite and, beside it, the mutation check
 	@mkdir -p build; echo "the mutation check runs beside the suites; its report follows them"
-	@$(PY) -m tests.mutants > build/mutants.log 2>&1 & mutants=$$!; \
+	@nice -n 19 $(PY) -m tests.mutants > build/mutants.log 2>&1 & mutants=$$!; \
 	$(MAKE) --no-print-directory test; tests=$$?; \
 	wait $$mutants; found=$$?; \
 	echo "--- the mutation check (build/mutants.log) ---"; cat build/mutants.log; \
