@@ -579,6 +579,13 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers:
             worker.join()
     finally:
+        # Why a variant job failed and was split (tests/flink/harness.py), kept for the record.
+        split_log = scratch / "data" / "mutant-variants.log"
+        kept = REPO / "build" / split_log.name
+        kept.unlink(missing_ok=True)
+        if split_log.exists():
+            kept.parent.mkdir(exist_ok=True)
+            shutil.copy(split_log, kept)
         if not args.keep:
             shutil.rmtree(scratch, ignore_errors=True)
     errors = [r for r in results if isinstance(r, Exception)]
