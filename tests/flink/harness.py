@@ -130,12 +130,11 @@ def run_or_split(folder: Path, lines: tuple[str, ...], chunk: list[dict],
         # The error usually names a renamed view of the variant that failed (name__v<n>).
         named = {int(n) for n in re.findall(r"__v(\d+)\b", str(error))}
         # The first line says which statement or job; the last cause, why.
-        lines = str(error).splitlines()
-        causes = [line.strip() for line in lines if line.strip().startswith("Caused by")]
+        message = str(error).splitlines() or [repr(error)]
+        causes = [line.strip() for line in message if line.strip().startswith("Caused by")]
         with Path(os.environ[SCHEMATA]).with_suffix(".log").open("a") as log:
             log.write(f"{folder}: a job of {len(chunk)} variants failed, naming {sorted(named)}:"
-                      f" {lines[0][:300] if lines else error!r}"
-                      f"{' / ' + causes[-1][:300] if causes else ''}\n")
+                      f" {message[0][:300]}{' / ' + causes[-1][:300] if causes else ''}\n")
         if len(named) == 1 and 1 <= min(named) <= len(chunk):
             bad = min(named) - 1
             rest = chunk[:bad] + chunk[bad + 1:]
