@@ -342,8 +342,15 @@ def test_the_udf_had_rows_to_compute_after_the_kill(workers_killed):
 
 def crash_and_restore(broker: str, crash: Crash) -> Callable[[RunningJob], str]:
     def fault(running: RunningJob) -> str:
-        crash.committed_before = len(consume_committed(broker, f"{running.topic}-alerts",
-                                                       idle_seconds=1))
+        # A kill mid-stream: after the first alerts are committed. On a loaded machine the job,
+        # still recovering from the faults before, may not have committed any at CRASH_AFTER.
+        deadline = time.monotonic() + 120
+        while not (committed := consume_committed(broker, f"{running.topic}-alerts",
+                                                  idle_seconds=1)):
+            if time.monotonic() > deadline:
+                break  # the test of a kill mid-stream then fails, naming 0 committed
+            time.sleep(1)
+        crash.committed_before = len(committed)
         stop_job(running.process)
         running.process, running.restored_log = running.restart()
         return "SIGKILL of the whole job, and its restart from its latest checkpoint"
