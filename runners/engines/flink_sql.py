@@ -45,7 +45,7 @@ from runners.engines import flink_env
 if __name__ == "__main__":  # started from the main environment: go on in the Flink one
     flink_env.hand_over(__file__, sys.argv[1:])
 
-from runners import CHECKOUT  # noqa: E402
+from runners import CHECKOUT, staging_path  # noqa: E402
 from runners.engines import sqlscript
 from runners.engines.sqlscript import Script, ScriptError, Statement
 from runners.profiles import (
@@ -221,13 +221,10 @@ def python_files() -> Path:
     sources = sorted((CHECKOUT / "udfs").glob("*.py"))
     if _stale(UDF_ARCHIVE, sources):
         UDF_ARCHIVE.parent.mkdir(parents=True, exist_ok=True)
-        # Staged under a name of this process's: `make check` runs two suites at once, and a
-        # reader never sees a half-written archive.
-        staged = UDF_ARCHIVE.with_name(f".{UDF_ARCHIVE.name}.{os.getpid()}.tmp")
-        with zipfile.ZipFile(staged, "w") as archive:
+        with zipfile.ZipFile(staging_path(UDF_ARCHIVE), "w") as archive:
             for source in sources:
                 archive.write(source, f"udfs/{source.name}")
-        staged.replace(UDF_ARCHIVE)
+        staging_path(UDF_ARCHIVE).replace(UDF_ARCHIVE)
     return UDF_ARCHIVE
 
 
@@ -246,36 +243,28 @@ def java_functions(source_dir: Path = JAVA_UDF_SOURCES,
         return jar
     flink_lib = flink_env.flink_home() / "lib"
     jar.parent.mkdir(parents=True, exist_ok=True)
-    # This process's own folder and staged jar: two builds at once (`make check` runs two suites
-    # side by side) never mix their classes, and a reader never sees a half-written jar.
-    classes = Path(tempfile.mkdtemp(prefix=".java-classes-", dir=jar.parent))
-    try:
-        return _compile_java(sources, services, source_dir, flink_lib, classes, jar)
-    finally:
-        shutil.rmtree(classes, ignore_errors=True)
-
-
-def _compile_java(sources: Sequence[Path], services: Sequence[Path], source_dir: Path,
-                  flink_lib: Path, classes: Path, jar: Path) -> Path:
-    try:
-        compiled = subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*", "-d",
-                                   str(classes), *map(str, sources)],
-                                  capture_output=True, text=True)
-    except FileNotFoundError as error:
-        raise BuildError("javac not found: the Java functions need a JDK 17 on the PATH") from error
-    if compiled.returncode != 0:
-        # javac prints FILE:LINE: error: ... first; that line says what to fix.
-        errors = [ln for ln in compiled.stderr.splitlines() if ": error:" in ln]
-        raise BuildError("compiling the Java functions failed: "
-                         + (errors[0] if errors else compiled.stderr.strip()[:500]))
-    staged = jar.with_name(f".{jar.name}.{os.getpid()}.tmp")
-    with zipfile.ZipFile(staged, "w") as archive:
-        for item in sorted(classes.rglob("*.class")):
-            archive.write(item, item.relative_to(classes).as_posix())
-        for item in services:
-            if item.is_file():
-                archive.write(item, item.relative_to(source_dir).as_posix())
-    staged.replace(jar)
+    # Classes in this process's own folder: two builds at once never mix theirs.
+    with tempfile.TemporaryDirectory(prefix=".java-classes-", dir=jar.parent) as folder:
+        classes = Path(folder)
+        try:
+            compiled = subprocess.run(["javac", "-nowarn", "-cp", f"{flink_lib}/*:{JAR_DIR}/*",
+                                       "-d", str(classes), *map(str, sources)],
+                                      capture_output=True, text=True)
+        except FileNotFoundError as error:
+            raise BuildError("javac not found: the Java functions need a JDK 17 on the PATH"
+                             ) from error
+        if compiled.returncode != 0:
+            # javac prints FILE:LINE: error: ... first; that line says what to fix.
+            errors = [ln for ln in compiled.stderr.splitlines() if ": error:" in ln]
+            raise BuildError("compiling the Java functions failed: "
+                             + (errors[0] if errors else compiled.stderr.strip()[:500]))
+        with zipfile.ZipFile(staging_path(jar), "w") as archive:
+            for item in sorted(classes.rglob("*.class")):
+                archive.write(item, item.relative_to(classes).as_posix())
+            for item in services:
+                if item.is_file():
+                    archive.write(item, item.relative_to(source_dir).as_posix())
+    staging_path(jar).replace(jar)
     return jar
 
 

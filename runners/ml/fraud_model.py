@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from runners import staging_path
+
 # The registry's checksum, computed as for the churn model.
 from runners.ml.churn_model import sha256_of  # noqa: F401 (used by the DAG and tests)
 
@@ -77,9 +79,8 @@ def export(model, path: str | Path, version: str) -> str:
         entry.key, entry.value = key, value
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # two writers never share it
-    staged.write_bytes(onnx.SerializeToString())
-    staged.replace(path)
+    staging_path(path).write_bytes(onnx.SerializeToString())
+    staging_path(path).replace(path)
     return sha256_of(path)
 
 
@@ -205,7 +206,6 @@ def publish(model: dict[str, str], folder: Path) -> Path:
 
     check_file(model)
     folder.mkdir(parents=True, exist_ok=True)
-    staged = folder / f".model.onnx.{os.getpid()}.tmp"
-    shutil.copyfile(model["model_path"], staged)
-    staged.replace(folder / "model.onnx")
+    shutil.copyfile(model["model_path"], staging_path(folder / "model.onnx"))
+    staging_path(folder / "model.onnx").replace(folder / "model.onnx")
     return folder / "model.onnx"
