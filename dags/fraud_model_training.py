@@ -2,7 +2,7 @@
 it against the deployed one on later held-out data, register it, and roll it out to the job.
 
 build_training_set (the Spark SQL files of sql/spark/fraud: the feature log joined with the
-labels known by the run's time, split by time) -> train_model (a random forest, exported to
+labels known by the run's time, split by time) -> train_model (gradient-boosted trees, exported to
 ONNX under models_path with its sha256) -> validate_model (on the held-out range, at the score
 the job alerts above: precision, recall, F1 and PR-AUC of the new model, of the deployed one on
 the same rows, and of each rule; branch on the gate) -> approve_model or reject_model ->

@@ -169,9 +169,10 @@ harmless("sql/flink/suspicious_sequence.sql",
          "min_small >= 2 (the seed's 3) recent_txn never matches no row")
 harmless("sql/flink/model_score.sql",
          [">  -> >= #1 in `WHERE fraud_score > ${min_model_score};`".replace(">  ", "> ")],
-         "only a score exactly at the threshold tells > from >=: a random forest's probability "
-         "is a float32 sum of its trees' leaves, and no test row can be made to land on 0.5 "
-         "exactly; the rule says above (docs), and scores on both sides of it are tested")
+         "only a score exactly at the threshold tells > from >=: the model's probability is "
+         "the logistic of a float32 sum of its trees' leaves, and no test row can be made to "
+         "land on 0.5 exactly; the rule says above (docs), and scores on both sides of it are "
+         "tested")
 harmless("sql/flink/transactions.sql",
          ["0 -> -1 #1 in `coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3`",
           "0 -> 1 #1 in `coalesce(try_cast(json_fields(line, 'timestamp')[1] AS BIGINT), 0), 3`"],

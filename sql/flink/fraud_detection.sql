@@ -106,7 +106,9 @@ BEGIN
         hour_of_day,
         fraud_score,
         model_version,
-        date_format(event_time, 'yyyy-MM-dd') AS `day`
+        -- yyyy-MM-dd in the session's time zone (UTC), as date_format gives it, without a
+        -- formatter a row (date_format's was a quarter of this sink's samples).
+        cast(cast(event_time AS DATE) AS STRING) AS `day`
     FROM scored_transactions;
 
 END;

@@ -61,7 +61,8 @@ FROM
             hour_of_day
         ),
         -- The provider scores in batches of up to 64 rows (its batch-size): two batches in
-        -- flight, so that one fills while the other is scored. No timeout: the provider
-        -- completes every row, with a score or a failure, and a timeout costs a timer a row.
+        -- flight, so that one fills while the other waits for its timer. No timeout: the
+        -- provider completes every row, with a score or a failure, and a timeout costs a
+        -- timer a row.
         MAP['async', 'true', 'max-concurrent-operations', '128', 'timeout', '0 s']
     );

@@ -87,7 +87,7 @@ def test_the_scores_are_the_model_files_on_the_reference_features(output, refere
     ids = sorted(reference)
     expected = dict(zip(ids, model.scores([reference[i] for i in ids]), strict=True))
     got = {r["transaction_id"]: r["fraud_score"] for r in output.rows["fraud_scores"]}
-    assert got == expected  # to the last bit: one thread each, the same forest's sum
+    assert got == expected  # to the last bit: one thread each, the same trees' sum
 
 
 def close(got, want) -> bool:

@@ -26,14 +26,19 @@ import java.util.concurrent.TimeUnit;
  * (NULL as NaN, which the model treats as missing), the probability of the positive class, and
  * the model's version.
  *
- * <p>Why batches: one call costs about as much in its own overhead (JNI, tensors, the
- * session's bookkeeping) as a random forest's trees cost for a row, so a call a row doubled
- * the model's price (docs/performance.md). Flink's async ML_PREDICT hands over each row and
- * waits for its future, in order; this function gathers the rows and scores them on a thread
- * of its own, as soon as {@code batchSize} are waiting or the first has waited
- * {@code waitMillis}. The operator must let at least {@code batchSize} rows be in flight (its
- * {@code max-concurrent-operations}), or a batch never fills and each waits the whole time.
- * A row's score does not depend on the batch it is in.
+ * <p>Why batches: one call costs more in its own overhead (JNI, tensors, the session's
+ * bookkeeping) than the trees cost for a row, so a call a row would be most of the model's
+ * price (docs/performance.md). Flink's async ML_PREDICT hands over each row and waits for its
+ * future, in order; this function gathers the rows and scores them when {@code batchSize} are
+ * waiting, or when the first has waited {@code waitMillis}. The operator must let at least
+ * {@code batchSize} rows be in flight (its {@code max-concurrent-operations}), or a batch
+ * never fills and each waits the whole time. A row's score does not depend on the batch it
+ * is in.
+ *
+ * <p>Which thread scores: a full batch, the one that handed over its last row (the task's),
+ * so its scores are completed where the operator emits them, with no handover to another
+ * thread and back for each row; only a batch that did not fill in time is scored by the
+ * timer's thread.
  */
 public class OnnxBatchPredictFunction extends AsyncPredictFunction {
     private static final long serialVersionUID = 1L;
@@ -43,12 +48,22 @@ public class OnnxBatchPredictFunction extends AsyncPredictFunction {
     private final long waitMillis;
 
     private transient OrtSession session;
-    private transient ScheduledExecutorService scorer; // one thread: scores and timers in turn
+    private transient ScheduledExecutorService timer; // scores the batches that wait too long
+    private transient boolean timerSet; // guarded by this: one timer at a time
     private transient StringData versionData;
-    private transient Batch waiting;
+    private transient Batch waiting; // guarded by this
 
     /** Rows waiting for a score: their features, row after row, and their futures. */
-    private record Batch(float[] features, List<CompletableFuture<Collection<RowData>>> scores) {}
+    private static final class Batch {
+        final float[] features;
+        final List<CompletableFuture<Collection<RowData>>> scores;
+        long firstRowNanos; // when its first row came (System.nanoTime)
+
+        Batch(int rows, int features) {
+            this.features = new float[rows * features];
+            this.scores = new ArrayList<>(rows);
+        }
+    }
 
     OnnxBatchPredictFunction(OnnxModelFile file, int batchSize, long waitMillis) {
         this.file = file;
@@ -65,83 +80,122 @@ public class OnnxBatchPredictFunction extends AsyncPredictFunction {
         }
         session = OnnxModelFile.open(file.path);
         versionData = StringData.fromString(file.version);
-        waiting = newBatch();
-        scorer = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "onnx-scorer " + file.path);
+        waiting = new Batch(batchSize, file.features);
+        timer = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "onnx-batch-wait " + file.path);
             thread.setDaemon(true);
             return thread;
         });
     }
 
+    /**
+     * What ML_PREDICT calls for each row: its features as the planner passes them (a Double
+     * each, or null) and the future the operator waits for. It replaces AsyncPredictFunction's,
+     * which wraps the features in a row for {@link #asyncPredict} and chains a second future to
+     * the one it returns: objects and a completion a row that scoring does not need.
+     */
+    @Override
+    public void eval(CompletableFuture<Collection<RowData>> score, Object... features) {
+        Batch full;
+        synchronized (this) {
+            // Copied now, as floats: the operator may reuse its row once this returns.
+            int offset = waiting.scores.size() * file.features;
+            for (int i = 0; i < file.features; i++) {
+                waiting.features[offset + i] =
+                        features[i] == null ? Float.NaN : ((Number) features[i]).floatValue();
+            }
+            full = add(score);
+        }
+        if (full != null) {
+            score(full);
+        }
+    }
+
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData row) {
         CompletableFuture<Collection<RowData>> score = new CompletableFuture<>();
+        Batch full;
         synchronized (this) {
-            // The row is copied now: the operator may reuse it once this returns.
-            int offset = waiting.scores().size() * file.features;
+            int offset = waiting.scores.size() * file.features;
             for (int i = 0; i < file.features; i++) {
-                waiting.features()[offset + i] =
+                waiting.features[offset + i] =
                         row.isNullAt(i) ? Float.NaN : (float) row.getDouble(i);
             }
-            waiting.scores().add(score);
-            if (waiting.scores().size() == batchSize) {
-                Batch full = take();
-                scorer.execute(() -> score(full));
-            } else if (waiting.scores().size() == 1) {
-                Batch started = waiting;
-                scorer.schedule(() -> scoreIfStillWaiting(started), waitMillis,
-                        TimeUnit.MILLISECONDS);
-            }
+            full = add(score);
+        }
+        if (full != null) {
+            score(full);
         }
         return score;
     }
 
-    private Batch newBatch() {
-        return new Batch(new float[batchSize * file.features], new ArrayList<>(batchSize));
+    /** A row whose features are in place joins the batch; the batch, if that filled it. */
+    private Batch add(CompletableFuture<Collection<RowData>> score) {
+        waiting.scores.add(score);
+        if (waiting.scores.size() == batchSize) {
+            Batch full = waiting;
+            waiting = new Batch(batchSize, file.features);
+            return full;
+        }
+        if (waiting.scores.size() == 1) {
+            waiting.firstRowNanos = System.nanoTime();
+            if (!timerSet) {
+                timerSet = true;
+                timer.schedule(this::onTimer, waitMillis, TimeUnit.MILLISECONDS);
+            }
+        }
+        return null;
     }
 
-    private Batch take() {
-        Batch taken = waiting;
-        waiting = newBatch();
-        return taken;
-    }
-
-    /** The timer of a batch's first row: the batch, unless it filled and went already. */
-    private void scoreIfStillWaiting(Batch started) {
+    /**
+     * Scores the waiting batch if its first row has waited {@code waitMillis}, or sets the
+     * timer again for when it will have. One timer at a time, not one a batch: batches that
+     * fill in time cost a wake-up of this thread per {@code waitMillis}, not two each.
+     */
+    private void onTimer() {
         Batch due;
         synchronized (this) {
-            if (waiting != started || started.scores().isEmpty()) {
+            timerSet = false;
+            if (waiting.scores.isEmpty()) {
                 return;
             }
-            due = take();
+            long left = waiting.firstRowNanos + TimeUnit.MILLISECONDS.toNanos(waitMillis)
+                    - System.nanoTime();
+            if (left > 0) {
+                timerSet = true;
+                timer.schedule(this::onTimer, left, TimeUnit.NANOSECONDS);
+                return;
+            }
+            due = waiting;
+            waiting = new Batch(batchSize, file.features);
         }
         score(due);
     }
 
     private void score(Batch batch) {
-        int rows = batch.scores().size();
+        int rows = batch.scores.size();
         try (OnnxTensor tensor = OnnxTensor.createTensor(OrtEnvironment.getEnvironment(),
-                FloatBuffer.wrap(batch.features(), 0, rows * file.features),
+                FloatBuffer.wrap(batch.features, 0, rows * file.features),
                 new long[] {rows, file.features});
              OrtSession.Result result = session.run(Map.of(file.input, tensor),
                      Set.of(OnnxModelFile.PROBABILITIES))) {
             float[][] probabilities = (float[][]) result.get(0).getValue();
             for (int r = 0; r < rows; r++) {
-                batch.scores().get(r).complete(
+                batch.scores.get(r).complete(
                         List.of(GenericRowData.of((double) probabilities[r][1], versionData)));
             }
         } catch (Exception error) {
             IllegalStateException failure = new IllegalStateException("scoring with model file "
                     + file.path + ": " + error.getMessage(), error);
-            batch.scores().forEach(score -> score.completeExceptionally(failure));
+            batch.scores.forEach(score -> score.completeExceptionally(failure));
         }
     }
 
     @Override
     public void close() throws Exception {
-        if (scorer != null) {
-            scorer.shutdownNow();
-            scorer.awaitTermination(10, TimeUnit.SECONDS);
+        if (timer != null) {
+            timer.shutdownNow();
+            timer.awaitTermination(10, TimeUnit.SECONDS);
         }
         if (session != null) {
             session.close();
