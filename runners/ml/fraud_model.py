@@ -49,7 +49,9 @@ def matrix(rows: pd.DataFrame) -> np.ndarray:
     return rows[list(FEATURES)].astype("float64").to_numpy(dtype=np.float32, na_value=np.nan)
 
 
-def train(rows: pd.DataFrame, hyperparameters: dict[str, Any] | None = None):
+def train(rows: pd.DataFrame, hyperparameters: dict[str, Any] | None = None, trees=None):
+    """The median imputer, then gradient-boosted trees (or `trees`, another unfitted
+    scikit-learn classifier: benchmarks/fraud_model_cost.py compares some), fitted on `rows`."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -57,7 +59,8 @@ def train(rows: pd.DataFrame, hyperparameters: dict[str, Any] | None = None):
     if rows.empty or rows[LABEL].nunique() < 2:
         raise ValueError(f"training needs rows of both labels; got {len(rows)} rows, "
                          f"{int(rows[LABEL].sum()) if not rows.empty else 0} of them fraud")
-    trees = GradientBoostingClassifier(**{**HYPERPARAMETERS, **(hyperparameters or {})})
+    if trees is None:
+        trees = GradientBoostingClassifier(**{**HYPERPARAMETERS, **(hyperparameters or {})})
     # keep_empty_features: a feature NULL in every training row still takes a column.
     imputer = SimpleImputer(strategy="median", keep_empty_features=True)
     return make_pipeline(imputer, trees).fit(matrix(rows), rows[LABEL].astype(int))

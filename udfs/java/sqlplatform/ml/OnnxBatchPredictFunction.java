@@ -111,21 +111,15 @@ public class OnnxBatchPredictFunction extends AsyncPredictFunction {
         }
     }
 
+    /** The same for a caller with a row (ML_PREDICT calls {@link #eval}). */
     @Override
     public CompletableFuture<Collection<RowData>> asyncPredict(RowData row) {
+        Object[] features = new Object[file.features];
+        for (int i = 0; i < file.features; i++) {
+            features[i] = row.isNullAt(i) ? null : row.getDouble(i);
+        }
         CompletableFuture<Collection<RowData>> score = new CompletableFuture<>();
-        Batch full;
-        synchronized (this) {
-            int offset = waiting.scores.size() * file.features;
-            for (int i = 0; i < file.features; i++) {
-                waiting.features[offset + i] =
-                        row.isNullAt(i) ? Float.NaN : (float) row.getDouble(i);
-            }
-            full = add(score);
-        }
-        if (full != null) {
-            score(full);
-        }
+        eval(score, features);
         return score;
     }
 
@@ -133,9 +127,7 @@ public class OnnxBatchPredictFunction extends AsyncPredictFunction {
     private Batch add(CompletableFuture<Collection<RowData>> score) {
         waiting.scores.add(score);
         if (waiting.scores.size() == batchSize) {
-            Batch full = waiting;
-            waiting = new Batch(batchSize, file.features);
-            return full;
+            return take();
         }
         if (waiting.scores.size() == 1) {
             waiting.firstRowNanos = System.nanoTime();
@@ -166,10 +158,16 @@ public class OnnxBatchPredictFunction extends AsyncPredictFunction {
                 timer.schedule(this::onTimer, left, TimeUnit.NANOSECONDS);
                 return;
             }
-            due = waiting;
-            waiting = new Batch(batchSize, file.features);
+            due = take();
         }
         score(due);
+    }
+
+    /** The waiting batch, replaced by an empty one. Holds the lock. */
+    private Batch take() {
+        Batch taken = waiting;
+        waiting = new Batch(batchSize, file.features);
+        return taken;
     }
 
     private void score(Batch batch) {
