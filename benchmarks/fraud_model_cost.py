@@ -6,10 +6,10 @@ Reads the lake's fraud_training_set (`make demo` writes one), trains each candid
 training range with runners/ml/fraud_model.py's pipeline (the median imputer, then the trees),
 exports it to ONNX as a deployment does, and prints for each: precision, recall and F1 at the
 job's threshold (0.5) and PR-AUC on the held-out range, and the microseconds a row that ONNX
-Runtime takes on one thread in batches of 64, as the job's provider calls it (the median of
-five passes over the held-out rows, after one to warm up). The cost is of the model alone, on
-an idle core; in the job, whose two cores are shared by a dozen busy threads, a row cost 2.65 µs
-of ONNX Runtime's thread CPU with the 0.99 µs model (docs/performance.md).
+Runtime takes on one thread in batches of 64 (the median of five passes over the held-out
+rows, after one to warm up): the candidates' cost relative to each other, of the model alone,
+on an idle core. The job scores tree ensembles with the provider's own Java scorer, whose cost
+also grows with the trees' number and depth (docs/fraud-model.md).
 """
 
 from __future__ import annotations

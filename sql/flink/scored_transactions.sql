@@ -16,9 +16,10 @@
 -- How: fraud_model is declared with the 'onnx' provider (udfs/java/sqlplatform/ml): at
 --   submission it checks the file exists, has the registry's checksum and takes these features
 --   (count and names), and fails with one line naming the file or the column otherwise; each
---   TaskManager scores with ONNX Runtime, no network call, a batch of rows a call (the
---   provider's batch-size, 64, or what arrived within its batch-wait, 5 ms). A NULL feature
---   reaches the model as NaN, which the model file's imputer replaces by the training median.
+--   task scores its rows itself, one at a time, with no network call: a tree ensemble (what
+--   the training exports) in Java with ONNX Runtime's arithmetic, any other model by ONNX
+--   Runtime. A NULL feature reaches the model as NaN, which the model file's imputer replaces
+--   by the training median.
 -- @param fraud_model_path = data/models/fraud_detection/deployed/model.onnx
 -- @param fraud_model_version =
 -- @param fraud_model_sha256 =
@@ -59,10 +60,5 @@ FROM
             amount, amount_to_mean, amount_zscore, previous_count, seconds_since_previous,
             km_from_previous, km_from_first, speed_kmh, recent_count, previous_small, high_risk_merchant,
             hour_of_day
-        ),
-        -- The provider scores in batches of up to 64 rows (its batch-size): two batches in
-        -- flight, so that one fills while the other waits for its timer. No timeout: the
-        -- provider completes every row, with a score or a failure, and a timeout costs a
-        -- timer a row.
-        MAP['async', 'true', 'max-concurrent-operations', '128', 'timeout', '0 s']
+        )
     );

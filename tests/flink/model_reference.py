@@ -3,7 +3,7 @@
 Written from the feature definitions (sql/flink/fraud_features.sql's header, in words), not from
 its SQL: each user's valid, on-time transactions in event-time order, ties in arrival order
 (seed_rules.sort_lines), and for each one what its history says. The scores come from the model
-file through ONNX Runtime's Python package; the job scores with its Java one.
+file through ONNX Runtime's Python package; the job scores the trees in Java.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def feature_rows(lines: list[str]) -> dict[str, dict]:
 def _session(path: Path):
     import onnxruntime
 
-    # One thread, as the job's provider runs it: the trees' leaves are summed in one order
+    # One thread: the trees' leaves summed in the file's order, as the job's provider sums them
     # (on several threads, a float32 sum may differ in its last bit).
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = options.inter_op_num_threads = 1

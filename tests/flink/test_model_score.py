@@ -87,7 +87,9 @@ def test_the_scores_are_the_model_files_on_the_reference_features(output, refere
     ids = sorted(reference)
     expected = dict(zip(ids, model.scores([reference[i] for i in ids]), strict=True))
     got = {r["transaction_id"]: r["fraud_score"] for r in output.rows["fraud_scores"]}
-    assert got == expected  # to the last bit: one thread each, the same trees' sum
+    # To the last bit: the provider sums the trees as ONNX Runtime does. (Its logistic may
+    # round the other way once in tens of thousands of rows: none of these.)
+    assert got == expected
 
 
 def close(got, want) -> bool:

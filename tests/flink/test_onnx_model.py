@@ -5,7 +5,7 @@ the file or the column, before any row is read.
 
 One model for the module: a small random forest on three features, exported by skl2onnx as
 the training pipeline will export the fraud model. The expected scores come from scikit-learn,
-not from ONNX Runtime, which the provider uses.
+not from ONNX Runtime, whose arithmetic the provider follows.
 """
 
 from __future__ import annotations
@@ -107,15 +107,11 @@ def read_scores(folder: Path) -> dict[int, tuple[float, str]]:
 
 @pytest.fixture(scope="module")
 def scored(model, tmp_path_factory) -> dict[int, tuple[float, str]]:
-    """One job for the scoring tests: the rows, and rows with NULL features, in batches of 4
-    (the provider's batch-size) with 8 in flight: two full batches, then 3 rows that go when
-    the first of them has waited its batch-wait."""
+    """One job for the scoring tests: the rows, and rows with NULL features."""
     path, sha256, _ = model
     folder = tmp_path_factory.mktemp("job")
     rows = [*ROWS, (9, None, 0.0, 0.0), (10, 1.5, None, None), (11, None, None, None)]
-    batched = job_file(folder, rows=rows, options=",\n    'batch-size' = '4'",
-                       config=", MAP['max-concurrent-operations', '8']")
-    run(batched, {"model_path": str(path), "model_version": "v7",
+    run(job_file(folder, rows=rows), {"model_path": str(path), "model_version": "v7",
                                       "model_sha256": sha256, "out_path": str(folder / "out")})
     return read_scores(folder / "out")
 
@@ -170,11 +166,6 @@ def test_a_feature_that_is_not_double_is_named(model, tmp_path):
     message = failure(model, tmp_path, inputs="f1 DOUBLE, f2 DOUBLE, f3 STRING",
                       types=("DOUBLE", "DOUBLE", "STRING"))
     assert "model fraud_model: INPUT column f3 is STRING; features are DOUBLE" in message
-
-
-def test_a_batch_size_under_one_is_named(model, tmp_path):
-    message = failure(model, tmp_path, options=",\n    'batch-size' = '0'")
-    assert "model fraud_model: 'batch-size' is 0; it must be at least 1" in message
 
 
 def test_without_a_version_option_a_file_that_names_none_is_refused(model, tmp_path):

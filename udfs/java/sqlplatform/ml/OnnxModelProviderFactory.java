@@ -2,26 +2,24 @@ package sqlplatform.ml;
 
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.table.api.ValidationException;
 import org.apache.flink.table.catalog.Column;
 import org.apache.flink.table.catalog.ResolvedCatalogModel;
 import org.apache.flink.table.catalog.ResolvedSchema;
 import org.apache.flink.table.factories.ModelProviderFactory;
-import org.apache.flink.table.functions.AsyncPredictFunction;
-import org.apache.flink.table.ml.AsyncPredictRuntimeProvider;
+import org.apache.flink.table.functions.PredictFunction;
 import org.apache.flink.table.ml.ModelProvider;
+import org.apache.flink.table.ml.PredictRuntimeProvider;
 import org.apache.flink.table.types.logical.LogicalTypeRoot;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
  * {@code 'provider' = 'onnx'}: a model of Flink SQL ({@code CREATE MODEL}, {@code ML_PREDICT})
- * that an ONNX file holds, scored inside the TaskManager by ONNX Runtime, in small batches
- * (OnnxBatchPredictFunction: ML_PREDICT runs it as an async function).
+ * that an ONNX file holds, scored inside the TaskManager, a row at a time on the task's thread
+ * (OnnxPredictFunction: a tree ensemble in Java, any other graph by ONNX Runtime).
  *
  * <pre>
  * CREATE MODEL fraud_model
@@ -35,9 +33,7 @@ import java.util.Set;
  * one line, not the first row: it must exist, match {@code sha256} when given, and take one
  * float tensor of as many features as INPUT has columns (all DOUBLE). {@code fraud_score} is the probability
  * of the positive class (a classifier exported by skl2onnx with {@code zipmap=False}: its
- * {@code probabilities} output, column 1); {@code model_version} is the {@code version} option. {@code batch-size} and
- * {@code batch-wait} bound a batch; ML_PREDICT's {@code max-concurrent-operations} must be at
- * least {@code batch-size}.
+ * {@code probabilities} output, column 1); {@code model_version} is the {@code version} option.
  */
 public class OnnxModelProviderFactory implements ModelProviderFactory {
 
@@ -51,12 +47,6 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
     public static final ConfigOption<String> SHA256 = ConfigOptions.key("sha256").stringType()
             .noDefaultValue().withDescription("The file's expected SHA-256, from the registry; "
                     + "empty: not checked.");
-    public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("batch-size")
-            .intType().defaultValue(64).withDescription("Rows scored in one ONNX Runtime call, "
-                    + "at most.");
-    public static final ConfigOption<Duration> BATCH_WAIT = ConfigOptions.key("batch-wait")
-            .durationType().defaultValue(Duration.ofMillis(5)).withDescription("How long a "
-                    + "row waits for its batch to fill, at most.");
 
     @Override
     public String factoryIdentifier() {
@@ -70,7 +60,7 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
 
     @Override
     public Set<ConfigOption<?>> optionalOptions() {
-        return Set.of(VERSION, SHA256, BATCH_SIZE, BATCH_WAIT);
+        return Set.of(VERSION, SHA256);
     }
 
     @Override
@@ -87,15 +77,8 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
         checkInput(name, model.getResolvedInputSchema());
         checkOutput(name, model.getResolvedOutputSchema());
         String sha256 = options.get(SHA256.key());
-        Configuration settings = Configuration.fromMap(options);
-        int batchSize = settings.get(BATCH_SIZE);
-        if (batchSize < 1) {
-            throw new ValidationException("model " + name + ": 'batch-size' is " + batchSize
-                    + "; it must be at least 1");
-        }
         return new Provider(OnnxModelFile.check(path, version == null || version.isBlank()
-                ? null : version, sha256 == null || sha256.isBlank() ? null : sha256, features),
-                batchSize, settings.get(BATCH_WAIT).toMillis());
+                ? null : version, sha256 == null || sha256.isBlank() ? null : sha256, features));
     }
 
     private static List<String> columnNames(ResolvedSchema schema) {
@@ -127,16 +110,15 @@ public class OnnxModelProviderFactory implements ModelProviderFactory {
     }
 
     /** Scores with the checked file; each task opens its own session. */
-    private record Provider(OnnxModelFile model, int batchSize, long waitMillis)
-            implements AsyncPredictRuntimeProvider {
+    private record Provider(OnnxModelFile model) implements PredictRuntimeProvider {
         @Override
-        public AsyncPredictFunction createAsyncPredictFunction(ModelProvider.Context context) {
-            return new OnnxBatchPredictFunction(model, batchSize, waitMillis);
+        public PredictFunction createPredictFunction(ModelProvider.Context context) {
+            return new OnnxPredictFunction(model);
         }
 
         @Override
         public ModelProvider copy() {
-            return new Provider(model, batchSize, waitMillis);
+            return new Provider(model);
         }
     }
 }
