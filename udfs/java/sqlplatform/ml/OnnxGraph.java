@@ -1,15 +1,13 @@
 package sqlplatform.ml;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * The nodes of an ONNX file's graph, read straight from its protobuf encoding: enough for
@@ -38,7 +36,6 @@ final class OnnxGraph {
         final List<Float> floats = new ArrayList<>();
         final List<Long> ints = new ArrayList<>();
         final List<String> strings = new ArrayList<>();
-        boolean other; // a tensor, a graph or a type this reader does not take
 
         float[] floatArray() {
             float[] values = new float[floats.size()];
@@ -57,8 +54,9 @@ final class OnnxGraph {
     final List<String> inputs = new ArrayList<>();
     final List<String> outputs = new ArrayList<>();
 
-    static OnnxGraph read(Path file) throws IOException {
-        Reader model = new Reader(ByteBuffer.wrap(Files.readAllBytes(file)));
+    /** The graph of an ONNX file's bytes. */
+    static OnnxGraph parse(byte[] file) {
+        Reader model = new Reader(ByteBuffer.wrap(file));
         OnnxGraph graph = new OnnxGraph();
         while (model.more()) {
             int field = model.tag();
@@ -116,14 +114,10 @@ final class OnnxGraph {
                             case 2 -> value.f = attribute.fixed32();
                             case 3 -> value.i = attribute.varint();
                             case 4 -> value.s = attribute.string();
-                            case 7 -> attribute.floats(value.floats);
-                            case 8 -> attribute.varints(value.ints);
+                            case 7 -> attribute.repeated(r -> value.floats.add(r.fixed32()));
+                            case 8 -> attribute.repeated(r -> value.ints.add(r.varint()));
                             case 9 -> value.strings.add(attribute.string());
-                            case 5, 6, 10, 11 -> {
-                                value.other = true;
-                                attribute.skip();
-                            }
-                            default -> attribute.skip();
+                            default -> attribute.skip(); // tensors, graphs, types: not read
                         }
                     }
                     attributes.put(name, value);
@@ -183,27 +177,15 @@ final class OnnxGraph {
             return new String(text, StandardCharsets.UTF_8);
         }
 
-        /** A repeated float, packed (wire type 2) or one value a tag (5). */
-        void floats(List<Float> into) {
+        /** A repeated scalar: packed in one field (wire type 2), or one value a field. */
+        void repeated(Consumer<Reader> readOne) {
             if (wireType == 2) {
                 Reader packed = message();
                 while (packed.more()) {
-                    into.add(packed.fixed32());
+                    readOne.accept(packed);
                 }
             } else {
-                into.add(fixed32());
-            }
-        }
-
-        /** A repeated int64, packed (wire type 2) or one value a tag (0). */
-        void varints(List<Long> into) {
-            if (wireType == 2) {
-                Reader packed = message();
-                while (packed.more()) {
-                    into.add(packed.varint());
-                }
-            } else {
-                into.add(varint());
+                readOne.accept(this);
             }
         }
 

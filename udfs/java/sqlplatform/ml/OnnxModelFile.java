@@ -10,7 +10,6 @@ import ai.onnxruntime.TensorInfo;
 import org.apache.flink.table.api.ValidationException;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,15 +111,18 @@ final class OnnxModelFile implements Serializable {
     }
 
     static String sha256Of(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            byte[] buffer = new byte[1 << 16];
-            for (int read; (read = in.read(buffer)) > 0; ) {
-                digest.update(buffer, 0, read);
-            }
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (IOException | NoSuchAlgorithmException error) {
+        try {
+            return sha256Of(Files.readAllBytes(file));
+        } catch (IOException error) {
             throw new ValidationException("model file " + file + " cannot be read: " + error);
+        }
+    }
+
+    static String sha256Of(byte[] file) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
+        } catch (NoSuchAlgorithmException error) {
+            throw new IllegalStateException(error); // every JVM has SHA-256
         }
     }
 }

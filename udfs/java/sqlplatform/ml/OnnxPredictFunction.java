@@ -14,6 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.FloatBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -45,14 +46,14 @@ public class OnnxPredictFunction extends PredictFunction {
 
     @Override
     public void open(FunctionContext context) throws Exception {
-        Path path = Path.of(file.path);
-        String actual = OnnxModelFile.sha256Of(path);
+        byte[] bytes = Files.readAllBytes(Path.of(file.path)); // read once: checked, then parsed
+        String actual = OnnxModelFile.sha256Of(bytes);
         if (!actual.equals(file.sha256)) {
             throw new IllegalStateException("model file " + file.path + " changed after the job"
                     + " was planned: its sha256 is " + actual + ", not " + file.sha256);
         }
         try {
-            trees = TreeEnsembleScorer.compile(OnnxGraph.read(path),
+            trees = TreeEnsembleScorer.compile(OnnxGraph.parse(bytes),
                     OnnxModelFile.PROBABILITIES, file.features);
             LOG.info("model file {}: scored as a tree ensemble, in Java", file.path);
         } catch (TreeEnsembleScorer.Unsupported other) {

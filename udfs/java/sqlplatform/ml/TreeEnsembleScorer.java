@@ -48,7 +48,20 @@ final class TreeEnsembleScorer {
             List.of("LEAF", "BRANCH_LEQ", "BRANCH_LT", "BRANCH_GTE", "BRANCH_GT", "BRANCH_EQ",
                     "BRANCH_NEQ");
 
-    private final List<float[][]> imputers; // each: {values to impute, {the value replaced}}
+    /** An Imputer node: a feature equal to {@code replaced} (or NaN, for a NaN) becomes its
+     * value (one for all features, or one a feature). */
+    private record Imputer(float[] values, float replaced) {
+        void impute(float[] x) {
+            for (int k = 0; k < x.length; k++) {
+                boolean missing = Float.isNaN(replaced) ? Float.isNaN(x[k]) : x[k] == replaced;
+                if (missing) {
+                    x[k] = values.length == 1 ? values[0] : values[k];
+                }
+            }
+        }
+    }
+
+    private final List<Imputer> imputers;
     private final int[] roots;
     private final byte[] mode;
     private final int[] feature;
@@ -65,7 +78,7 @@ final class TreeEnsembleScorer {
     private final boolean binaryCase; // every weight is for one class
     private final boolean weightsAllPositive;
 
-    private TreeEnsembleScorer(List<float[][]> imputers, OnnxGraph.Node trees, int labels,
+    private TreeEnsembleScorer(List<Imputer> imputers, OnnxGraph.Node trees, int labels,
                                int features) throws Unsupported {
         this.imputers = imputers;
         int[] treeIds = ints(trees, "nodes_treeids");
@@ -187,7 +200,7 @@ final class TreeEnsembleScorer {
         }
         String name = output;
         OnnxGraph.Node trees = null;
-        List<float[][]> imputers = new ArrayList<>();
+        List<Imputer> imputers = new ArrayList<>();
         while (!name.equals(graph.inputs.get(0))) {
             OnnxGraph.Node node = producers.get(name);
             if (node == null) {
@@ -230,8 +243,8 @@ final class TreeEnsembleScorer {
     /** The probability of the second class for one row's features (changed in place by the
      * imputers). */
     float score(float[] x) {
-        for (float[][] imputer : imputers) {
-            impute(imputer, x);
+        for (Imputer imputer : imputers) {
+            imputer.impute(x);
         }
         float score0 = 0;
         float score1 = 0;
@@ -293,24 +306,13 @@ final class TreeEnsembleScorer {
         return value < 0 ? 1 - v : v;
     }
 
-    private static void impute(float[][] imputer, float[] x) {
-        float[] values = imputer[0];
-        float replaced = imputer[1][0];
-        for (int k = 0; k < x.length; k++) {
-            boolean missing = Float.isNaN(replaced) ? Float.isNaN(x[k]) : x[k] == replaced;
-            if (missing) {
-                x[k] = values.length == 1 ? values[0] : values[k];
-            }
-        }
-    }
-
-    private static float[][] imputer(OnnxGraph.Node node, int features) throws Unsupported {
+    private static Imputer imputer(OnnxGraph.Node node, int features) throws Unsupported {
         OnnxGraph.Attribute values = node.attribute("imputed_value_floats");
         if (values == null || (values.floats.size() != 1 && values.floats.size() != features)) {
             throw new Unsupported("an Imputer without a float value, or one a feature");
         }
         OnnxGraph.Attribute replaced = node.attribute("replaced_value_float");
-        return new float[][] {values.floatArray(), {replaced == null ? 0f : replaced.f}};
+        return new Imputer(values.floatArray(), replaced == null ? 0f : replaced.f);
     }
 
     /** Each branch's child, as an index of the nodes' arrays. */
