@@ -6,12 +6,16 @@
 --                       the transaction's own timestamp, with the seed's watermark:
 --                       ${out_of_orderness_seconds} seconds of bounded out-of-orderness;
 --   checked_transactions each line with its error (NULL when valid) and whether it is late,
---                       that is at or behind the watermark when it arrived, so an event-time
---                       operator downstream would drop it;
+--                       that is at or behind its partition's watermark when it arrived (the
+--                       latest event time of the partition's earlier lines, less the bound),
+--                       so an event-time operator downstream could drop it;
 --   transactions        the valid, on-time ones: what every detector reads;
 --   invalid_transactions the others that are not valid, with the error (dead letters);
 --   late_arrivals       the valid ones that came too late, with the watermark they missed.
--- Input: transaction_lines (a connectors/ file): one raw line per record.
+-- Input: transaction_lines (a connectors/ file): one raw line per record, and source_partition,
+--   where it came from (a Kafka partition, or a file), whose order is the only one the input
+--   keeps: lateness is decided in it, so it does not depend on how the readers interleave
+--   partitions, nor on how many readers there are (udfs/java/.../PartitionWatermark.java).
 -- Outputs: the views above.
 -- Parameters: out_of_orderness_seconds, the seed's 5 (its forBoundedOutOfOrderness).
 -- @param out_of_orderness_seconds = 5
@@ -23,6 +27,10 @@
 --   move the watermark.
 
 CREATE TEMPORARY FUNCTION IF NOT EXISTS json_fields AS 'sqlplatform.udfs.JsonFields'
+LANGUAGE JAVA;
+
+CREATE TEMPORARY FUNCTION IF NOT EXISTS partition_watermark
+AS 'sqlplatform.udfs.PartitionWatermark'
 LANGUAGE JAVA;
 
 CREATE TEMPORARY TABLE transaction_events (
@@ -53,7 +61,9 @@ WITH parsed_lines AS (
         try_cast(fields[5] AS DOUBLE) AS latitude,
         try_cast(fields[6] AS DOUBLE) AS longitude,
         try_cast(fields[7] AS BIGINT) AS epoch_millis,
-        current_watermark(event_time) AS watermark_at_arrival
+        partition_watermark(
+            source_partition, event_time, ${out_of_orderness_seconds} * 1000
+        ) AS watermark_at_arrival
     FROM transaction_events
 )
 

@@ -59,11 +59,10 @@ def status_rows(local_airflow) -> list[tuple]:
 @pytest.fixture(scope="module")
 def deployed_job(local_airflow, flink_cluster, broker, warehouse, tmp_path_factory):
     topic = f"ops-{uuid.uuid4().hex[:8]}"
-    create_job_topics(topic)
-    # No late lines, no same-millisecond ties: the outputs are compared with the reference after
-    # restores (test_platform_faults.py says why). Part of the stream is held back for later.
-    stream = [line for _, line, _ in events(3_000, users=50, seed=5,
-                                            rates=Rates(late=0, same_millisecond=False))]
+    create_job_topics(topic, partitions=1)
+    # No late lines: the outputs are compared with the reference after restores
+    # (test_platform_faults.py says why). Part of the stream is held back for later.
+    stream = [line for _, line, _ in events(3_000, users=50, seed=5, rates=Rates(late=0))]
     produce_lines(broker, topic, stream[:2_000])
     checkpoints = tmp_path_factory.mktemp("ops") / "checkpoints"
     job_vars = {"transactions_topic": topic, "alerts_topic": f"{topic}-alerts",

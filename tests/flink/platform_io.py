@@ -70,11 +70,12 @@ def warehouse_rows(warehouse) -> list[dict]:
                      strict=True)) for r in rows]
 
 
-def create_job_topics(topic: str) -> None:
-    """The job's input topic (one partition: the reference sees its order) and its outputs."""
+def create_job_topics(topic: str, partitions: int = 2) -> None:
+    """The job's input topic, of `partitions` partitions (the platform's default is 2), and
+    its outputs."""
     from runners.services import kafka_broker
 
-    kafka_broker.create_topics(topic, partitions=1)
+    kafka_broker.create_topics(topic, partitions=partitions)
     kafka_broker.create_topics(f"{topic}-alerts", f"{topic}-alerts-by-detector",
                                f"{topic}-dead-letters", f"{topic}-late")
 
@@ -97,3 +98,24 @@ def partition_offsets(broker: str, topic: str) -> tuple[int, int]:
         return consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)
     finally:
         consumer.close()
+
+
+def partition_of_each(broker: str, topic: str, lines: list[str]) -> list[int]:
+    """The partition Kafka put each of `lines` in, read back from the topic: what the reference
+    needs to decide lateness partition by partition (tests/flink/seed_rules.py, sort_lines)."""
+    from confluent_kafka import Consumer
+
+    assert len(set(lines)) == len(lines), "each line must be told apart to find its partition"
+    consumer = Consumer({"bootstrap.servers": broker, "group.id": f"check-{uuid.uuid4().hex}",
+                         "auto.offset.reset": "earliest", "enable.auto.commit": False})
+    consumer.subscribe([topic])
+    partition_of: dict[str, int] = {}
+    try:
+        deadline = time.monotonic() + 120
+        while len(partition_of) < len(lines) and time.monotonic() < deadline:
+            message = consumer.poll(0.5)
+            if message is not None and not message.error():
+                partition_of[message.value().decode()] = message.partition()
+    finally:
+        consumer.close()
+    return [partition_of[line] for line in lines]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 # A user's history -> the model's alerts (tests/flink/model_reference.py).
@@ -108,18 +108,21 @@ def alert(txn: dict, alert_type: str, reason: str, risk: float, alert_time: int,
             "_time": alert_time}
 
 
-def expected_of_job(lines: list[str], model: Model | None = None) -> dict[str, list[dict]]:
+def expected_of_job(lines: list[str], model: Model | None = None,
+                    partitions: Sequence[int] | None = None) -> dict[str, list[dict]]:
     """What each sink of the Flink job holds: the seed's rules with the documented exception,
-    and the fraud model's alerts (a user's history -> its MODEL_SCORE alerts), if any."""
-    return evaluate(lines, documented_exception=True, model=model)
+    and the fraud model's alerts (a user's history -> its MODEL_SCORE alerts), if any.
+    `partitions` gives each line's Kafka partition, when there are several (see sort_lines)."""
+    return evaluate(lines, documented_exception=True, model=model, partitions=partitions)
 
 
 def evaluate(lines: list[str], *, documented_exception: bool = False,
-             model: Model | None = None) -> dict[str, list[dict]]:
+             model: Model | None = None,
+             partitions: Sequence[int] | None = None) -> dict[str, list[dict]]:
     """What each sink holds under the seed's rules after replaying `lines` in order; with
     documented_exception, without the sequence alerts MATCH_RECOGNIZE cannot raise; with a
     model, its alerts too (the sixth type)."""
-    by_user, dead, late = sort_lines(lines)
+    by_user, dead, late = sort_lines(lines, partitions)
     alerts: list[dict] = []
     for history in by_user.values():
         alerts += _velocity(history) + _amount(history) + _travel(history)
@@ -140,13 +143,21 @@ def evaluate(lines: list[str], *, documented_exception: bool = False,
     }
 
 
-def sort_lines(lines: list[str]) -> tuple[dict[str, list[dict]], list[dict], list[dict]]:
+def sort_lines(lines: list[str], partitions: Sequence[int] | None = None,
+               ) -> tuple[dict[str, list[dict]], list[dict], list[dict]]:
     """(each user's valid on-time transactions in event-time order, ties in arrival order;
-    the dead letters; the late lines) of `lines` replayed in order."""
-    watermark: int | None = None
+    the dead letters; the late lines) of `lines` replayed in order.
+
+    A line is late when it is at or behind the watermark, the latest timestamp before it less
+    5 s. On a topic of several partitions (`partitions[i]` is line i's), "before it" means in
+    its own partition: Kafka keeps each partition's order and none across them (the seed's
+    Kafka source, too, keeps a watermark per partition)."""
+    watermarks: dict[int, int] = {}  # of each partition
     on_time: list[tuple[int, int, dict]] = []  # (timestamp, arrival, transaction)
     dead, late = [], []
     for arrival, line in enumerate(lines):
+        partition = partitions[arrival] if partitions is not None else 0
+        watermark = watermarks.get(partition)
         txn, ts, error = check(line)
         if error:
             dead.append({"line": line, "error": error})
@@ -155,7 +166,7 @@ def sort_lines(lines: list[str]) -> tuple[dict[str, list[dict]], list[dict], lis
         else:
             on_time.append((ts, arrival, txn))
         candidate = (ts if ts is not None else 0) - WATERMARK_DELAY_MS
-        watermark = candidate if watermark is None else max(watermark, candidate)
+        watermarks[partition] = candidate if watermark is None else max(watermark, candidate)
     by_user: dict[str, list[dict]] = defaultdict(list)
     for _, _, txn in sorted(on_time, key=lambda t: (t[0], t[1])):
         by_user[txn["userId"]].append(txn)

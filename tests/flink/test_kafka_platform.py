@@ -1,16 +1,21 @@
 """The platform profile: the same job, Kafka in and out and the warehouse over JDBC, for real.
 
-A KRaft broker (runners/services/kafka_broker.py) and the test PostgreSQL. The transactions go to a
-one-partition topic, so their order is the order the reference sees; the job runs bounded
-(kafka_bounded_mode = latest-offset). A read_committed consumer must see exactly the expected
-alerts, and PostgreSQL's fraud_alerts must hold every combined alert once, also after a replay.
+A KRaft broker (runners/services/kafka_broker.py) and the test PostgreSQL. The generator's
+default stream (ties, late and bad lines included) goes to a topic keyed by user of 1, 3 and 4
+partitions, read by the job at parallelism 2: one partition leaves a reader without one, three
+give the readers two and one. The job runs bounded (kafka_bounded_mode = latest-offset). For each
+partition count, a read_committed consumer must see exactly the reference's per-detector and
+high-risk alerts, and PostgreSQL's fraud_alerts every combined alert once. The reference decides
+lateness in each line's own partition, read back from the topic (seed_rules.sort_lines).
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+import psycopg2
 import pytest
 
 from runners.engines import flink_sql
@@ -22,6 +27,8 @@ from tests.flink.model_reference import fraud_test_model
 from tests.flink.platform_io import (
     consume_committed,
     create_job_topics,
+    new_warehouse,
+    partition_of_each,
     produce_lines,
     warehouse_rows,
 )
@@ -45,48 +52,78 @@ def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Pa
                                   settings=checkpoints))
 
 
-@pytest.fixture(scope="module")
-def replayed(broker, warehouse, tmp_path_factory):
-    # No two transactions of a user in one millisecond: behind a one-reader source the job's
-    # parallel parsing can swap them (docs/fraud-detection.md, "Kafka and ties"); the file
-    # tests cover ties.
-    stream = [line for _, line, _ in events(5_000, users=100, seed=5,
-                                            rates=Rates(same_millisecond=False))]
+@dataclass(frozen=True)
+class Replay:
+    stream: list[str]
+    topic: str
+    partitions: list[int]  # each line's partition
+    warehouse: tuple[str, str, str]  # (postgres_url, schema, jdbc_url)
+    expected: dict[str, list[dict]]
+    tmp: Path
+
+
+@pytest.fixture(scope="module", params=[1, 3, 4], ids=lambda count: f"{count}-partitions")
+def replayed(request, broker, postgres_url, tmp_path_factory) -> Replay:
+    stream = [line for _, line, _ in events(5_000, users=100, seed=5, rates=Rates())]
     topic = f"transactions-{uuid.uuid4().hex[:8]}"
-    create_job_topics(topic)
+    create_job_topics(topic, partitions=request.param)
     produce_lines(broker, topic, stream)
-    _, _, jdbc_url = warehouse
-    tmp = tmp_path_factory.mktemp("kafka")
-    run_platform_job(broker, jdbc_url, topic, "fraud-detection-test", tmp)
-    return stream, topic, seed_rules.expected_of_job(stream, fraud_test_model().alerts()), tmp
+    warehouse = new_warehouse(postgres_url)
+    tmp = tmp_path_factory.mktemp(f"kafka-{request.param}")
+    run_platform_job(broker, warehouse[2], topic, "fraud-detection-test", tmp)
+    partitions = partition_of_each(broker, topic, stream)
+    assert len(set(partitions)) == request.param  # every partition holds lines
+    expected = seed_rules.expected_of_job(stream, fraud_test_model().alerts(), partitions)
+    return Replay(stream, topic, partitions, warehouse, expected, tmp)
+
+
+def test_every_detector_alert_reaches_kafka_once(broker, replayed):
+    got = consume_committed(broker, f"{replayed.topic}-alerts-by-detector")
+    expected = replayed.expected["detector_alerts"]
+    assert alert_set(got) == alert_set(expected)
+    assert len(got) == len(expected)
 
 
 def test_kafka_gets_the_high_risk_alerts_exactly_once(broker, replayed):
-    _, topic, expected, _ = replayed
-    got = consume_committed(broker, f"{topic}-alerts")
-    assert expected["fraud_alerts"]
-    assert alert_set(got) == alert_set(expected["fraud_alerts"])
-    assert len(got) == len(expected["fraud_alerts"])
+    got = consume_committed(broker, f"{replayed.topic}-alerts")
+    expected = replayed.expected["fraud_alerts"]
+    assert expected
+    assert alert_set(got) == alert_set(expected)
+    assert len(got) == len(expected)
 
 
-def test_the_warehouse_gets_every_combined_alert_once(warehouse, replayed):
-    _, _, expected, _ = replayed
-    rows = warehouse_rows(warehouse)
-    assert alert_set(rows) == alert_set(expected["alert_history"])
-    assert len(rows) == len(expected["alert_history"])
+def test_the_warehouse_gets_every_combined_alert_once(replayed):
+    rows = warehouse_rows(replayed.warehouse)
+    assert alert_set(rows) == alert_set(replayed.expected["alert_history"])
+    assert len(rows) == len(replayed.expected["alert_history"])
 
 
-def test_a_replay_adds_no_warehouse_row(broker, warehouse, replayed, tmp_path):
-    _, topic, expected, _ = replayed
-    _, _, jdbc_url = warehouse
-    run_platform_job(broker, jdbc_url, topic, "fraud-detection-replay", tmp_path)
-    assert len(warehouse_rows(warehouse)) == len(expected["alert_history"])
+def test_a_partition_only_lets_through_lines_the_stream_order_calls_late(replayed):
+    """Kafka keeps no order across partitions, so a line is late in its own partition's order.
+    That is never stricter than the stream's order, only looser: a line minutes late whose
+    partition received nothing newer meanwhile is on time in it. One partition is the stream."""
+    late = [row["line"] for row in replayed.expected["late_transactions"]]
+    in_stream_order = [row["line"] for row in seed_rules.expected_of_job(
+        replayed.stream, fraud_test_model().alerts())["late_transactions"]]
+    assert late
+    if len(set(replayed.partitions)) == 1:
+        assert late == in_stream_order
+    else:
+        assert set(late) <= set(in_stream_order)
 
 
-def test_kafka_and_a_file_replay_log_identical_feature_rows(warehouse, replayed, tmp_path):
+@pytest.mark.parametrize("replayed", [3], indirect=True, ids=["3-partitions"])
+def test_a_replay_adds_no_warehouse_row(broker, replayed, tmp_path):
+    run_platform_job(broker, replayed.warehouse[2], replayed.topic, "fraud-detection-replay",
+                     tmp_path)
+    assert len(warehouse_rows(replayed.warehouse)) == len(replayed.expected["alert_history"])
+
+
+@pytest.mark.parametrize("replayed", [1], indirect=True, ids=["1-partitions"])
+def test_kafka_and_a_file_replay_log_identical_feature_rows(replayed, tmp_path):
     """The parity of serving and training: the same transactions streamed from Kafka and
     replayed from a file give the same feature rows, scores and versions, to the last bit."""
-    stream, _, _, tmp = replayed
+    stream, tmp = replayed.stream, replayed.tmp
     replay = run_job(tmp_path, stream)
 
     def by_id(rows: list[dict]) -> dict[str, dict]:
@@ -95,10 +132,14 @@ def test_kafka_and_a_file_replay_log_identical_feature_rows(warehouse, replayed,
     streamed = read_sink(tmp / "fraud_features")
     assert len(streamed) == len(replay.rows["feature_log"]) > 4000
     assert by_id(streamed) == by_id(replay.rows["feature_log"])
-    connection, schema, _ = warehouse
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT transaction_id, user_id, fraud_score, model_version, "
-                       f"transaction_time FROM {schema}.fraud_scores")
-        columns = [c.name for c in cursor.description]
-        in_warehouse = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    postgres_url, schema, _ = replayed.warehouse
+    connection = psycopg2.connect(postgres_url)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT transaction_id, user_id, fraud_score, model_version, "
+                           f"transaction_time FROM {schema}.fraud_scores")
+            columns = [c.name for c in cursor.description]
+            in_warehouse = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    finally:
+        connection.close()
     assert by_id(in_warehouse) == by_id(replay.rows["fraud_scores"])

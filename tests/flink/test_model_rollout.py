@@ -81,7 +81,7 @@ def wrong_model(tmp_path_factory) -> Model:
 def rolled_out(flink_cluster, broker, warehouse, wrong_model, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("rollout")
     topic = f"rollout-{uuid.uuid4().hex[:8]}"
-    create_job_topics(topic)
+    create_job_topics(topic, partitions=1)
     # No late lines: a restored job's watermark starts again from its first records
     # (test_platform_faults.py says why); ties stay, the job runs at parallelism 1.
     stream = [line for _, line, _ in events(3_000, users=40, seed=13, rates=Rates(late=0))]

@@ -70,7 +70,7 @@ def test_a_value_cannot_inject_sql():
     scripts = flink_sql.collect_scripts([JOB], FILES_CONNECTORS)
     job = flink_sql.resolve(scripts, {"transactions_path": "x', 'format' = 'csv",
                                       "alerts_path": "/out"})
-    source = next(sql for _, _, sql in job.statements if "TABLE transaction_lines\n" in sql)
+    source = next(sql for _, _, sql in job.statements if "TABLE transaction_lines (" in sql)
     assert "'path' = 'x'', ''format'' = ''csv'" in source
 
 

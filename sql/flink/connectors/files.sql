@@ -3,8 +3,9 @@
 -- Computes: nothing; it declares where the job reads and writes.
 -- Inputs: transaction_lines, every line of the files under ${transactions_path} (names
 --   starting with _ or . are skipped), as text, so a
---   malformed line reaches the dead-letter table instead of failing the job. Bounded: the job
---   ends at the end of the files.
+--   malformed line reaches the dead-letter table instead of failing the job, with its file as
+--   source_partition (a file is read in order, by one reader). Bounded: the job ends at the end
+--   of the files.
 -- Outputs: each a folder of JSON-lines files under ${alerts_path}:
 --   fraud_alerts/     the combined alerts with riskScore > 0.7, the seed's FraudAlert JSON (what
 --                     the platform sends to Kafka);
@@ -25,7 +26,9 @@
 -- Each table takes its columns from sql/flink/schemas.sql (LIKE). The flink dialect of
 -- the linter requires a column list before LIKE, which Flink does not: lint skips these.
 -- noqa: disable=all
-CREATE TEMPORARY TABLE transaction_lines
+CREATE TEMPORARY TABLE transaction_lines (
+    source_partition STRING NOT NULL METADATA FROM 'file.path' VIRTUAL
+)
 WITH (
     'connector' = 'filesystem',
     'path' = '${transactions_path}',

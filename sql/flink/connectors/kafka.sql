@@ -3,9 +3,12 @@
 -- Computes: nothing; it declares where the job reads and writes. The same tables as
 --   connectors/files.sql, so every other file runs unchanged.
 -- Inputs: transaction_lines, the topic ${transactions_topic} (the seed's `transactions`), read
---   as raw text from the consumer group's offsets (earliest the first time). With
---   kafka_bounded_mode = latest-offset the job stops at the offsets it found at start (replays
---   and tests); the default, unbounded, runs until cancelled.
+--   as raw text from the consumer group's offsets (earliest the first time), with each line's
+--   partition. With kafka_bounded_mode = latest-offset the job stops at the offsets it found at
+--   start (replays and tests); the default, unbounded, runs until cancelled. The topic is keyed
+--   by user, so a user's transactions are in one partition, in order; the job reads it with
+--   as many readers as its parallelism, each chained to the parsing, so that order reaches
+--   every detector, whatever the partition count (docs/fraud-detection.md, "Partitions").
 -- Outputs:
 --   fraud_alerts       topic ${alerts_topic} (the seed's `fraud-alerts`), FraudAlert JSON,
 --                      exactly-once: Kafka transactions committed at checkpoints, so a
@@ -28,23 +31,26 @@
 --   different topics never fence each other, and a restarted job aborts what its killed
 --   predecessor left open on the same topic.
 -- Parameters: kafka_bootstrap, transactions_topic, alerts_topic, kafka_bounded_mode, consumer_group,
---   fraud_features_path, feature_log_roll, source_parallelism (how many subtasks read the topic: at most its partition count, or the
---   reader without a partition holds the watermark back and every window stalls),
+--   fraud_features_path, feature_log_roll,
 --   fraud_jdbc_url (jdbc:postgresql://host:port/db?user=...; a password, if any, comes in it
 --   from the environment, never from a file).
 -- @param transactions_topic = transactions
 -- @param alerts_topic = fraud-alerts
 -- @param kafka_bounded_mode = unbounded
 -- @param consumer_group = fraud-detection
--- @param source_parallelism = 1
 -- @param feature_log_roll = 1 min
 
 -- Each table takes its columns from sql/flink/schemas.sql (LIKE). The flink dialect of
 -- the linter requires a column list before LIKE, which Flink does not: lint skips these.
 -- noqa: disable=all
-CREATE TEMPORARY TABLE transaction_lines
+CREATE TEMPORARY TABLE transaction_lines (
+    source_partition INT METADATA FROM 'partition' VIRTUAL
+)
 WITH (
-    'connector' = 'kafka',
+    -- Kafka's connector, but a reader left without a partition (fewer partitions than the
+    -- job's parallelism) is idle instead of holding every window back
+    -- (udfs/java/sqlplatform/connectors/SpareReadersIdleSource.java).
+    'connector' = 'kafka-spare-readers-idle',
     'topic' = '${transactions_topic}',
     'properties.bootstrap.servers' = '${kafka_bootstrap}',
     'properties.group.id' = '${consumer_group}',
@@ -57,8 +63,8 @@ WITH (
     -- No idle timeout, on purpose: after a quiet spell the detectors' subtasks wake up one by
     -- one, the first to wake moves the alert aggregation's watermark past alerts the others
     -- still hold, and Flink drops those silently (the crash test lost combined alerts so).
-    -- Instead, no reader is without a partition: the parsing after it runs at full parallelism.
-    'scan.parallelism' = '${source_parallelism}',
+    -- The partitions are those of the start, so a reader left without one knows it is for good.
+    'scan.topic-partition-discovery.interval' = '0 ms',
     'format' = 'raw'
 )
 LIKE transaction_line_schema;
