@@ -11,6 +11,7 @@ lateness in each line's own partition, read back from the topic (seed_rules.sort
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 
 from runners.engines import flink_sql
 from runners.profiles import load_profile
-from runners.sample_data.generate_transactions import Rates, events
+from runners.sample_data.generate_transactions import PRODUCER_SETTINGS, Rates, events
 from tests.flink import seed_rules
 from tests.flink.harness import read_sink, run_job
 from tests.flink.model_reference import fraud_test_model
@@ -37,6 +38,7 @@ from tests.flink.test_fraud_end_to_end import alert_set
 pytestmark = pytest.mark.postgres
 REPO = Path(__file__).resolve().parents[2]
 JOB_FILE = REPO / "sql" / "flink" / "fraud_detection.sql"
+HOUR_MS = 3_600_000
 
 
 def run_platform_job(broker: str, jdbc_url: str, topic: str, group: str, tmp: Path) -> None:
@@ -110,6 +112,48 @@ def test_a_partition_only_lets_through_lines_the_stream_order_calls_late(replaye
         assert late == in_stream_order
     else:
         assert set(late) <= set(in_stream_order)
+
+
+def line(user: str, number: int, millis: int) -> str:
+    return json.dumps({"transactionId": f"{user}-{number}", "userId": user, "amount": 20.0,
+                       "merchantCategory": "GROCERY", "latitude": 48.85, "longitude": 2.35,
+                       "timestamp": millis})
+
+
+def test_a_line_is_late_by_its_own_partition_not_by_its_readers_other_one(
+        broker, postgres_url, tmp_path):
+    """At parallelism 2, partitions 0 and 2 of a 3-partition topic share a reader (Kafka's
+    enumerator deals them round-robin). Partition 2's user is hours behind partition 0's, so
+    that reader's watermark, the smaller of its partitions', is hours behind partition 0's. A
+    line a minute late in partition 0 is late all the same, whatever the reader fetched."""
+    start = 1_767_225_600_000  # 2026-01-01
+    ahead = [line("U-ahead", n, start + 5 * HOUR_MS + n * 10_000) for n in range(300)]
+    late = line("U-ahead", 9_999, start + 5 * HOUR_MS + 99 * 10_000 - 60_000)
+    ahead.insert(100, late)
+    behind = [line("U-behind", n, start + n * 1_000) for n in range(20_000)]
+    other = [line("U-other", n, start + n * 60_000) for n in range(10)]
+    lines, partitions = ahead + behind + other, [0] * len(ahead) + [2] * len(behind) + [1] * 10
+    topic = f"transactions-{uuid.uuid4().hex[:8]}"
+    create_job_topics(topic, partitions=3)
+    produce_to_partitions(broker, topic, lines, partitions)
+    warehouse = new_warehouse(postgres_url)
+    run_platform_job(broker, warehouse[2], topic, "fraud-detection-test", tmp_path)
+    expected = seed_rules.expected_of_job(lines, fraud_test_model().alerts(), partitions)
+    assert [row["line"] for row in expected["late_transactions"]] == [late]
+    assert [row["line"] for row in consume_committed(broker, f"{topic}-late")] == [late]
+    got = consume_committed(broker, f"{topic}-alerts-by-detector")
+    assert alert_set(got) == alert_set(expected["detector_alerts"])
+
+
+def produce_to_partitions(broker: str, topic: str, lines: list[str], partitions: list[int],
+                          ) -> None:
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": broker, **PRODUCER_SETTINGS})
+    for text, partition in zip(lines, partitions, strict=True):
+        producer.produce(topic, value=text.encode(), partition=partition)
+        producer.poll(0)
+    assert producer.flush(60) == 0
 
 
 @pytest.mark.parametrize("replayed", [3], indirect=True, ids=["3-partitions"])

@@ -20,6 +20,7 @@ import org.apache.flink.table.types.DataType;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -94,6 +95,11 @@ public class KafkaSpareReadersIdleTableFactory implements DynamicTableSourceFact
                 public boolean isBounded() {
                     return kafkaProvider.isBounded();
                 }
+
+                @Override
+                public Optional<Integer> getParallelism() {
+                    return kafkaProvider.getParallelism(); // scan.parallelism
+                }
             };
         }
 
@@ -111,9 +117,6 @@ public class KafkaSpareReadersIdleTableFactory implements DynamicTableSourceFact
                             kafka.getOutputType());
             if (kafka.getUid() != null) {
                 source.uid(kafka.getUid());
-            }
-            if (kafka.isParallelismConfigured()) {
-                source.setParallelism(kafka.getParallelism());
             }
             return source;
         }
