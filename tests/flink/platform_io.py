@@ -119,3 +119,17 @@ def partition_of_each(broker: str, topic: str, lines: list[str]) -> list[int]:
     finally:
         consumer.close()
     return [partition_of[line] for line in lines]
+
+
+def produce_to_partitions(broker: str, topic: str, lines: list[str], partitions: list[int],
+                          ) -> None:
+    """Send each line to the partition given for it, in order."""
+    from confluent_kafka import Producer
+
+    from runners.sample_data.generate_transactions import PRODUCER_SETTINGS
+
+    producer = Producer({"bootstrap.servers": broker, **PRODUCER_SETTINGS})
+    for text, partition in zip(lines, partitions, strict=True):
+        producer.produce(topic, value=text.encode(), partition=partition)
+        producer.poll(0)
+    assert producer.flush(60) == 0

@@ -69,11 +69,12 @@ def stop_job(job: subprocess.Popen) -> None:
     job.wait()
 
 
-def closing_line(stream: list[str]) -> str:
+def closing_line(stream: list[str], suffix: str = "") -> str:
     """An ordinary purchase by a new user, an hour after the stream's last transaction: it moves
-    event time past the stream's last windows (an unbounded job waits for it)."""
+    event time past the stream's last windows (an unbounded job waits for it, in each
+    partition: `suffix` tells the users apart)."""
     last = max(ts for _, ts, error in map(seed_rules.check, stream) if not error)
-    return json.dumps({"transactionId": "T-closing", "userId": "U-closing",
+    return json.dumps({"transactionId": f"T-closing{suffix}", "userId": f"U-closing{suffix}",
                        "cardNumber": "4000000000000000", "amount": 12.5, "merchantId": "M00001",
                        "merchantCategory": "GROCERY", "location": "Paris", "latitude": 48.85,
                        "longitude": 2.35, "timestamp": last + 3_600_000})

@@ -21,7 +21,7 @@ import pytest
 
 from runners.engines import flink_sql
 from runners.profiles import load_profile
-from runners.sample_data.generate_transactions import PRODUCER_SETTINGS, Rates, events
+from runners.sample_data.generate_transactions import Rates, events
 from tests.flink import seed_rules
 from tests.flink.harness import read_sink, run_job
 from tests.flink.model_reference import fraud_test_model
@@ -31,6 +31,7 @@ from tests.flink.platform_io import (
     new_warehouse,
     partition_of_each,
     produce_lines,
+    produce_to_partitions,
     warehouse_rows,
 )
 from tests.flink.test_fraud_end_to_end import alert_set
@@ -143,17 +144,6 @@ def test_a_line_is_late_by_its_own_partition_not_by_its_readers_other_one(
     assert [row["line"] for row in consume_committed(broker, f"{topic}-late")] == [late]
     got = consume_committed(broker, f"{topic}-alerts-by-detector")
     assert alert_set(got) == alert_set(expected["detector_alerts"])
-
-
-def produce_to_partitions(broker: str, topic: str, lines: list[str], partitions: list[int],
-                          ) -> None:
-    from confluent_kafka import Producer
-
-    producer = Producer({"bootstrap.servers": broker, **PRODUCER_SETTINGS})
-    for text, partition in zip(lines, partitions, strict=True):
-        producer.produce(topic, value=text.encode(), partition=partition)
-        producer.poll(0)
-    assert producer.flush(60) == 0
 
 
 @pytest.mark.parametrize("replayed", [3], indirect=True, ids=["3-partitions"])
