@@ -118,6 +118,8 @@ def partition_of_each(broker: str, topic: str, lines: list[str]) -> list[int]:
                 partition_of[message.value().decode()] = message.partition()
     finally:
         consumer.close()
+    missing = len(lines) - len(partition_of)
+    assert not missing, f"{missing} of the {len(lines)} lines are not in {topic} after 120 s"
     return [partition_of[line] for line in lines]
 
 
