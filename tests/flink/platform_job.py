@@ -25,9 +25,10 @@ START_TIMEOUT = 240
 
 def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Path,
               bounded: bool, restore: bool, env: dict[str, str] | None = None,
-              model: Model | None = None) -> subprocess.Popen:
+              model: Model | None = None, jobmanager: str | None = None) -> subprocess.Popen:
     """The job on `topic`, scoring with `model` (the tests' model by default); its output in
-    `log`, Flink's log in the same folder, its feature log in the folder's lake/."""
+    `log`, Flink's log in the same folder, its feature log in the folder's lake/. With
+    `jobmanager`, submitted to that session cluster (--detach): the process ends once it is."""
     env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": jdbc_url,
            "FLINK_CHECKPOINT_DIR": f"file://{checkpoints}", "FLINK_CHECKPOINT_INTERVAL": "2 s",
            "KAFKA_BOUNDED_MODE": "latest-offset" if bounded else "unbounded",
@@ -40,6 +41,8 @@ def start_job(broker: str, jdbc_url: str, topic: str, checkpoints: Path, log: Pa
         command += ["--var", f"{name}={value}"]
     if restore:
         command += ["--restore", "latest"]
+    if jobmanager:
+        command += ["--jobmanager", jobmanager, "--detach"]
     with log.open("w") as out:  # the child keeps its own handle
         return subprocess.Popen(command, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)  # its own group: kill JVM and workers too

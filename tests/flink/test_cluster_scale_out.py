@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -40,7 +39,7 @@ from tests.flink.platform_io import (
     produce_to_partitions,
     warehouse_rows,
 )
-from tests.flink.platform_job import closing_line, expected_counts, output_counts
+from tests.flink.platform_job import closing_line, expected_counts, output_counts, start_job
 from tests.flink.test_fraud_end_to_end import alert_set
 
 pytestmark = pytest.mark.postgres
@@ -131,22 +130,11 @@ class ScaledOut:
 
 
 def submit(topic: str, jdbc_url: str, broker: str, checkpoints: Path, log: Path) -> str:
-    env = {**os.environ, "KAFKA_BOOTSTRAP": broker, "FRAUD_JDBC_URL": jdbc_url,
-           "FLINK_CHECKPOINT_DIR": checkpoints.as_uri(), "FLINK_CHECKPOINT_INTERVAL": "2 s",
-           "FLINK_PARALLELISM": "2", "KAFKA_BOUNDED_MODE": "unbounded",
-           "LAKE_PATH": str(checkpoints.parent / "lake")}
-    command = [sys.executable, str(REPO / "runners" / "flink_sql.py"),
-               str(REPO / "sql" / "flink" / "fraud_detection.sql"), "--profile", "platform",
-               "--jobmanager", JOBMANAGER, "--detach",
-               "--var", f"transactions_topic={topic}", "--var", f"alerts_topic={topic}-alerts",
-               "--var", f"consumer_group={topic}"]
-    for name, value in fraud_test_model().job_variables().items():
-        command += ["--var", f"{name}={value}"]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT)
-    log.write_text(done.stdout + done.stderr)
-    assert done.returncode == 0, log.read_text()
-    return done.stdout.split(" as job ")[1].split()[0]
+    """The platform job submitted at parallelism 2, unbounded, as an operator would; its id."""
+    submitting = start_job(broker, jdbc_url, topic, checkpoints, log, bounded=False,
+                           restore=False, env={"FLINK_PARALLELISM": "2"}, jobmanager=JOBMANAGER)
+    assert submitting.wait(timeout=TIMEOUT) == 0, log.read_text()
+    return log.read_text().split(" as job ")[1].split()[0]
 
 
 def hosts_of_subtasks(job_id: str) -> dict[str, tuple[int, set[str]]]:
@@ -168,7 +156,8 @@ def scaled_out(cluster, broker, postgres_url, tmp_path_factory) -> ScaledOut:
     topic = f"cluster-{uuid.uuid4().hex[:8]}"
     create_job_topics(topic, partitions=PARTITIONS)
     warehouse = new_warehouse(postgres_url)
-    job_id = submit(topic, warehouse[2], broker, tmp / "checkpoints", tmp / "submit.log")
+    (tmp / "submit").mkdir()
+    job_id = submit(topic, warehouse[2], broker, tmp / "checkpoints", tmp / "submit" / "job.log")
     wait_until(lambda: latest_checkpoint(str(tmp / "checkpoints")), "first checkpoint")
     hosts = hosts_of_subtasks(job_id)
 

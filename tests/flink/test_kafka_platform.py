@@ -101,11 +101,14 @@ def test_the_warehouse_gets_every_combined_alert_once(replayed):
     assert len(rows) == len(replayed.expected["alert_history"])
 
 
-def test_a_partition_only_lets_through_lines_the_stream_order_calls_late(replayed):
-    """Kafka keeps no order across partitions, so a line is late in its own partition's order.
-    That is never stricter than the stream's order, only looser: a line minutes late whose
-    partition received nothing newer meanwhile is on time in it. One partition is the stream."""
+def test_the_late_lines_reach_kafka_and_are_late_in_the_stream_order_too(broker, replayed):
+    """The job routes exactly the reference's late lines. Kafka keeps no order across
+    partitions, so a line is late in its own partition's order. That is never stricter than the
+    stream's order, only looser: a line minutes late whose partition received nothing newer
+    meanwhile is on time in it. One partition is the stream."""
     late = [row["line"] for row in replayed.expected["late_transactions"]]
+    got = [row["line"] for row in consume_committed(broker, f"{replayed.topic}-late")]
+    assert sorted(got) == sorted(late)
     in_stream_order = [row["line"] for row in seed_rules.expected_of_job(
         replayed.stream, fraud_test_model().alerts())["late_transactions"]]
     assert late
